@@ -1,0 +1,64 @@
+# nestops: `make run` sets up and runs the whole product; `make test` runs the test suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+NESTOPS_PORT ?= 8000
+NESTOPS_SIM_PORT ?= 9800
+NESTOPS_CLOUD ?= sim
+export NESTOPS_PORT NESTOPS_SIM_PORT
+
+# Processes started by `make run`; cloudsim only when it is the cloud.
+PROCESSES := web worker beat
+ifeq ($(NESTOPS_CLOUD),sim)
+PROCESSES := cloudsim $(PROCESSES)
+endif
+
+.PHONY: run test bench lint format migrations-check ci clean install install-test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	@unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy; \
+	$(BIN)/python manage.py migrate --noinput && \
+	$(BIN)/python manage.py bootstrap_admin && \
+	echo "" && \
+	echo "nestops is starting: http://127.0.0.1:$(NESTOPS_PORT)/  (cloud: $(NESTOPS_CLOUD); Ctrl-C stops everything)" && \
+	echo "" && \
+	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/honcho -f Procfile start $(PROCESSES)
+
+test: install-test
+	unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy; $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install-test
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrations-check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+ci:
+	.ci/run
+
+clean:
+	rm -rf $(VENV) var/test-* .pytest_cache

@@ -1,0 +1,1 @@
+"""Billing: prices, estimates, the usage ledger, budgets and cost reports."""

@@ -1,0 +1,1 @@
+"""Service instances: a WebUI host, its state, its reconciliation with the cloud."""

@@ -1,0 +1,316 @@
+"""``/api/v1/instances/`` and ``/api/v1/catalog/``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import django_filters
+from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from instances import catalog
+from instances.models import ChargeType, ServiceInstance, Status
+from instances.serializers import (
+    CredentialsSerializer,
+    DeleteSerializer,
+    InstanceCreateSerializer,
+    InstanceSerializer,
+    InstanceUpdateSerializer,
+    ResizeSerializer,
+    RestartSerializer,
+    StopSerializer,
+)
+from instances.services import NewInstance, create_instance, reveal_credentials, update_instance
+from nestops.api import ACCEPTED, TeamRolePermission, client_address
+from operations.models import LIFECYCLE_KINDS, Kind, Operation, Source
+from operations.serializers import OperationDetailSerializer
+from operations.services import IdempotencyKeyReused, request_operation
+
+IDEMPOTENCY_HEADER = "HTTP_IDEMPOTENCY_KEY"
+
+
+def idempotency_key(request: Request) -> str:
+    key = request.META.get(IDEMPOTENCY_HEADER, "").strip()
+    if len(key) > 128:
+        raise serializers.ValidationError({"Idempotency-Key": [_("At most 128 characters.")]})
+    return key
+
+
+class InstanceFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    region = django_filters.CharFilter()
+    zone = django_filters.CharFilter()
+    team = django_filters.CharFilter(field_name="team__slug")
+    charge_type = django_filters.ChoiceFilter(choices=ChargeType.choices)
+    search = django_filters.CharFilter(method="filter_search", label="Name or id")
+    include_deleted = django_filters.BooleanFilter(method="filter_deleted")
+
+    class Meta:
+        model = ServiceInstance
+        fields = ["status", "region", "zone", "team", "charge_type", "search"]
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        return queryset.filter(
+            Q(name__icontains=value) | Q(public_id=value) | Q(cloud_instance_id=value)
+        )
+
+    def filter_deleted(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        return queryset  # handled in get_queryset; declared here so it is documented
+
+    @property
+    def qs(self) -> QuerySet:
+        queryset = super().qs
+        if not self.form.cleaned_data.get("include_deleted") and not self.form.cleaned_data.get(
+            "status"
+        ):
+            queryset = queryset.exclude(status=Status.DELETED)
+        return queryset
+
+
+def active_lifecycle_prefetch() -> Prefetch:
+    return Prefetch(
+        "operations",
+        queryset=Operation.objects.active()
+        .filter(kind__in=LIFECYCLE_KINDS)
+        .only("id", "public_id", "kind", "status", "created_at", "instance_id")
+        .order_by("created_at"),
+        to_attr="active_lifecycle",
+    )
+
+
+class InstanceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Service instances of your teams. Actions answer 202 with the operation they started."""
+
+    permission_classes = [TeamRolePermission]
+    lookup_field = "public_id"
+    filterset_class = InstanceFilter
+    serializer_class = InstanceSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    operator_actions = ("credentials",)
+
+    def get_queryset(self) -> QuerySet[ServiceInstance]:
+        return (
+            ServiceInstance.objects.visible_to(self.request.user)
+            .select_related("team", "created_by")
+            .prefetch_related(active_lifecycle_prefetch())
+            .order_by("-created_at", "-id")
+        )
+
+    def source(self) -> str:
+        return Source.API
+
+    # --- create and update ---------------------------------------------------------------
+
+    @extend_schema(request=InstanceCreateSerializer, responses={201: InstanceSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = idempotency_key(request)
+        if key:
+            earlier = self._earlier_create(request, key)
+            if earlier is not None:
+                return earlier
+        incoming = InstanceCreateSerializer(data=request.data, context={"request": request})
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        instance, operation = create_instance(
+            spec=NewInstance(**data),
+            actor=request.user,
+            source=self.source(),
+            remote_addr=client_address(request),
+            idempotency_key=key,
+            fingerprint=_create_fingerprint(request) if key else "",
+        )
+        return self._created(instance, operation)
+
+    def _earlier_create(self, request: Request, key: str) -> Response | None:
+        earlier = (
+            Operation.objects.filter(actor=request.user, idempotency_key=key)
+            .select_related("instance")
+            .first()
+        )
+        if earlier is None:
+            return None
+        if earlier.kind != Kind.DEPLOY or earlier.request_fingerprint != _create_fingerprint(
+            request
+        ):
+            raise IdempotencyKeyReused(earlier)
+        return self._created(earlier.instance, earlier, status_code=status.HTTP_200_OK)
+
+    def _created(
+        self, instance: ServiceInstance, operation: Operation, status_code: int = 201
+    ) -> Response:
+        instance = self.get_queryset().get(pk=instance.pk)
+        body = {
+            **InstanceSerializer(instance, context=self.get_serializer_context()).data,
+            "operation": OperationDetailSerializer(
+                operation, context=self.get_serializer_context()
+            ).data,
+        }
+        location = reverse("api:instance-detail", kwargs={"public_id": instance.public_id})
+        return Response(body, status=status_code, headers={"Location": location})
+
+    @extend_schema(request=InstanceUpdateSerializer, responses=InstanceSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        incoming = InstanceUpdateSerializer(
+            data=request.data, context={"request": request, "instance": instance}
+        )
+        incoming.is_valid(raise_exception=True)
+        update_instance(
+            instance=instance,
+            changes=dict(incoming.validated_data),
+            actor=request.user,
+            remote_addr=client_address(request),
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=instance.pk)).data)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not kwargs.get("partial"):
+            return self.partial_update(request, *args, **kwargs)
+        return super().update(request, *args, **kwargs)
+
+    # --- actions -------------------------------------------------------------------------
+
+    def _act(self, request: Request, kind: str, params: dict[str, Any]) -> Response:
+        instance = self.get_object()
+        operation, _created = request_operation(
+            instance=instance,
+            kind=kind,
+            params=params,
+            actor=request.user,
+            source=self.source(),
+            remote_addr=client_address(request),
+            idempotency_key=idempotency_key(request),
+        )
+        location = reverse("api:operation-detail", kwargs={"public_id": operation.public_id})
+        return Response(
+            OperationDetailSerializer(operation, context=self.get_serializer_context()).data,
+            status=ACCEPTED,
+            headers={"Location": location},
+        )
+
+    def _validated(self, serializer_class: type, request: Request) -> dict[str, Any]:
+        incoming = serializer_class(
+            data=request.data, context={"request": request, "instance": self.get_object()}
+        )
+        incoming.is_valid(raise_exception=True)
+        return dict(incoming.validated_data)
+
+    @extend_schema(request=None, responses={202: OperationDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, public_id: str | None = None) -> Response:
+        return self._act(request, Kind.START, {})
+
+    @extend_schema(request=StopSerializer, responses={202: OperationDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def stop(self, request: Request, public_id: str | None = None) -> Response:
+        return self._act(request, Kind.STOP, self._validated(StopSerializer, request))
+
+    @extend_schema(request=RestartSerializer, responses={202: OperationDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def restart(self, request: Request, public_id: str | None = None) -> Response:
+        return self._act(request, Kind.RESTART, self._validated(RestartSerializer, request))
+
+    @extend_schema(request=ResizeSerializer, responses={202: OperationDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def resize(self, request: Request, public_id: str | None = None) -> Response:
+        return self._act(request, Kind.RESIZE, self._validated(ResizeSerializer, request))
+
+    @extend_schema(request=DeleteSerializer, responses={202: OperationDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="delete")
+    def delete_instance(self, request: Request, public_id: str | None = None) -> Response:
+        return self._act(request, Kind.DELETE, self._validated(DeleteSerializer, request))
+
+    @extend_schema(request=DeleteSerializer, responses={202: OperationDetailSerializer})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.delete_instance(request, kwargs.get("public_id"))
+
+    @extend_schema(request=None, responses=CredentialsSerializer)
+    @action(detail=True, methods=["get"])
+    def credentials(self, request: Request, public_id: str | None = None) -> Response:
+        """The WebUI user and password; every call is recorded as an audit event."""
+        instance = self.get_object()
+        revealed = reveal_credentials(
+            instance=instance,
+            actor=request.user,
+            remote_addr=client_address(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+        return Response(revealed, headers={"Cache-Control": "no-store"})
+
+
+def _create_fingerprint(request: Request) -> str:
+    body = json.dumps(request.data, sort_keys=True, default=str)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+# --- catalog ---------------------------------------------------------------------------------
+
+
+class RegionsView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        return Response(
+            [{"region_id": r.region_id, "local_name": r.local_name} for r in catalog.regions()]
+        )
+
+
+def _required(request: Request, name: str) -> str:
+    value = request.query_params.get(name, "").strip()
+    if not value:
+        raise serializers.ValidationError({name: [_("This query parameter is required.")]})
+    return value
+
+
+class ZonesView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(parameters=[OpenApiParameter("region", str, required=True)], responses={200: dict})
+    def get(self, request: Request) -> Response:
+        region = _required(request, "region")
+        if region not in {r.region_id for r in catalog.regions()}:
+            raise serializers.ValidationError({"region": [_("Region %(region)s is not offered.") % {"region": region}]})
+        return Response([{"zone_id": z.zone_id, "local_name": z.local_name} for z in catalog.zones(region)])
+
+
+class InstanceTypesView(APIView):
+    """GPU instance types offered in a zone, with their stock (sold-out types included)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("region", str, required=True),
+            OpenApiParameter("zone", str, required=True),
+            OpenApiParameter("charge_type", str, enum=["PostPaid", "PrePaid"]),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request: Request) -> Response:
+        region = _required(request, "region")
+        zone = _required(request, "zone")
+        charge_type = request.query_params.get("charge_type") or ChargeType.POSTPAID
+        if charge_type not in ChargeType.values:
+            raise serializers.ValidationError({"charge_type": [_("Use PostPaid or PrePaid.")]})
+        if region not in {r.region_id for r in catalog.regions()}:
+            raise serializers.ValidationError({"region": [_("Region %(region)s is not offered.") % {"region": region}]})
+        if zone not in {z.zone_id for z in catalog.zones(region)}:
+            raise serializers.ValidationError({"zone": [_("Zone %(zone)s is not in region %(region)s.") % {"zone": zone, "region": region}]})
+        return Response([o.as_dict() for o in catalog.offers(region, zone, charge_type)])

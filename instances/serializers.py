@@ -1,0 +1,289 @@
+"""API representations of service instances and what users send to create and act on them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions, serializers
+
+from instances import catalog, validation
+from instances.models import ChargeType, PeriodUnit, ServiceInstance, StopMode, Template
+from nestops.models import Role, Team
+
+
+class ActiveOperationSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class InstanceSerializer(serializers.ModelSerializer):
+    """An instance as the API shows it. Secrets are never part of it."""
+
+    id = serializers.CharField(source="public_id", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    active_operation = serializers.SerializerMethodField()
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:instance-detail", lookup_field="public_id", lookup_url_kwarg="public_id"
+    )
+
+    class Meta:
+        model = ServiceInstance
+        fields = [
+            "id",
+            "url",
+            "name",
+            "team",
+            "template",
+            "region",
+            "zone",
+            "instance_type",
+            "charge_type",
+            "period",
+            "period_unit",
+            "auto_renew",
+            "system_disk_category",
+            "system_disk_size",
+            "bandwidth_out",
+            "vpc_cidr",
+            "vswitch_cidr",
+            "vpc_id",
+            "vswitch_id",
+            "owns_network",
+            "security_group_id",
+            "cloud_instance_id",
+            "public_access",
+            "public_ip",
+            "private_ip",
+            "webui_endpoint",
+            "webui_user",
+            "status",
+            "status_reason",
+            "status_changed_at",
+            "stopped_mode",
+            "running_since",
+            "expires_at",
+            "active_operation",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_active_operation(self, instance: ServiceInstance) -> dict[str, Any] | None:
+        # Filled by the viewset's prefetch (``active_lifecycle``) so a page costs one query.
+        active = getattr(instance, "active_lifecycle", None)
+        if not active:
+            return None
+        return ActiveOperationSerializer(active[0]).data
+
+
+class InstanceCreateSerializer(serializers.Serializer):
+    """What a user sends to deploy a WebUI host."""
+
+    team = serializers.SlugField(required=False, help_text=gettext_lazy("Team slug."))
+    name = serializers.CharField(max_length=64)
+    template = serializers.ChoiceField(choices=Template.choices, default=Template.SD_WEBUI)
+    region = serializers.CharField(max_length=32)
+    zone = serializers.CharField(max_length=32)
+    instance_type = serializers.CharField(max_length=48)
+    charge_type = serializers.ChoiceField(choices=ChargeType.choices, default=ChargeType.POSTPAID)
+    period = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    period_unit = serializers.ChoiceField(
+        choices=PeriodUnit.choices, required=False, allow_blank=True
+    )
+    auto_renew = serializers.BooleanField(default=False)
+    system_disk_size = serializers.IntegerField(default=200, min_value=40, max_value=2048)
+    bandwidth_out = serializers.IntegerField(default=10, min_value=1, max_value=100)
+    vpc_cidr = serializers.CharField(default="192.168.0.0/16", max_length=18)
+    vswitch_cidr = serializers.CharField(default="192.168.0.0/24", max_length=18)
+    vpc_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    vswitch_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    public_access = serializers.BooleanField(default=False)
+    host_password = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text=gettext_lazy("Optional host login password (Compute Nest rule)."),
+    )
+
+    def validate_name(self, value: str) -> str:
+        _run(validation.validate_instance_name, value)
+        return value
+
+    def validate_host_password(self, value: str) -> str:
+        if value:
+            _run(validation.validate_host_password, value)
+        return value
+
+    def validate_team(self, slug: str) -> Team:
+        team = Team.objects.filter(slug=slug).first()
+        user = self.context["request"].user
+        if team is None or not (
+            user.is_superuser or team.memberships.filter(user=user).exists()
+        ):
+            raise serializers.ValidationError(_("You are not a member of team %(team)s.") % {"team": slug})
+        return team
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        request = self.context["request"]
+        data["team"] = self._team(data.get("team"), request.user)
+        errors: dict[str, list[str]] = {}
+        if data.get("vpc_id") or data.get("vswitch_id"):
+            if not (data.get("vpc_id") and data.get("vswitch_id")):
+                errors["vswitch_id" if data.get("vpc_id") else "vpc_id"] = [
+                    _("Give both an existing VPC and an existing vSwitch, or neither.")
+                ]
+            for field, prefix, label in (
+                ("vpc_id", "vpc", _("The VPC id")),
+                ("vswitch_id", "vsw", _("The vSwitch id")),
+            ):
+                if data.get(field):
+                    try:
+                        validation.validate_cloud_id(data[field], prefix, label)
+                    except DjangoValidationError as exc:
+                        errors[field] = exc.messages
+        else:
+            errors.update(validation.validate_network(data["vpc_cidr"], data["vswitch_cidr"]))
+        try:
+            validation.validate_period(data["charge_type"], data.get("period"), data.get("period_unit"))
+        except DjangoValidationError as exc:
+            errors["period"] = exc.messages
+        if ServiceInstance.objects.alive().filter(team=data["team"], name=data["name"]).exists():
+            errors["name"] = [_("Your team already has an instance named %(name)s.") % {"name": data["name"]}]
+        if not errors:
+            errors.update(
+                catalog.check_offer(
+                    region=data["region"],
+                    zone=data["zone"],
+                    instance_type=data["instance_type"],
+                    charge_type=data["charge_type"],
+                    template=data["template"],
+                )
+            )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+    def _team(self, team: Team | None, user: Any) -> Team:
+        if team is not None:
+            if not (user.is_superuser or team.memberships.filter(user=user, role__in=[Role.OPERATOR, Role.ADMIN]).exists()):
+                raise exceptions.PermissionDenied(
+                    _("Your role in team %(team)s does not allow deploying.") % {"team": team.slug}
+                )
+            return team
+        teams = list(
+            Team.objects.filter(
+                memberships__user=user, memberships__role__in=[Role.OPERATOR, Role.ADMIN]
+            )[:2]
+        )
+        if len(teams) == 1:
+            return teams[0]
+        if not teams and not user.is_superuser:
+            raise exceptions.PermissionDenied(
+                _("You need the operator role in a team to deploy instances.")
+            )
+        raise serializers.ValidationError(
+            {"team": [_("Say which team the instance belongs to (its slug).")]}
+        )
+
+
+def _run(check: Any, value: Any) -> None:
+    try:
+        check(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from None
+
+
+class InstanceUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=64, required=False)
+    auto_renew = serializers.BooleanField(required=False)
+
+    def validate_name(self, value: str) -> str:
+        _run(validation.validate_instance_name, value)
+        instance: ServiceInstance = self.context["instance"]
+        if (
+            ServiceInstance.objects.alive()
+            .filter(team=instance.team, name=value)
+            .exclude(pk=instance.pk)
+            .exists()
+        ):
+            raise serializers.ValidationError(
+                _("Your team already has an instance named %(name)s.") % {"name": value}
+            )
+        return value
+
+
+class StopSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=StopMode.choices, default=StopMode.STOP_CHARGING)
+    force = serializers.BooleanField(default=False)
+
+
+class RestartSerializer(serializers.Serializer):
+    force = serializers.BooleanField(default=False)
+
+
+class ResizeSerializer(serializers.Serializer):
+    instance_type = serializers.CharField(max_length=48)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        instance: ServiceInstance = self.context["instance"]
+        if instance.is_prepaid:
+            raise serializers.ValidationError(
+                {"instance_type": [_("Only pay-as-you-go hosts can be resized here.")]}
+            )
+        if data["instance_type"] == instance.instance_type:
+            raise serializers.ValidationError(
+                {"instance_type": [_("The host already is %(type)s.") % {"type": instance.instance_type}]}
+            )
+        catalog.forget_stock(instance.region)
+        errors = catalog.check_offer(
+            region=instance.region,
+            zone=instance.zone,
+            instance_type=data["instance_type"],
+            charge_type=instance.charge_type,
+            template=instance.template,
+        )
+        if errors:
+            raise serializers.ValidationError({"instance_type": sum(errors.values(), [])})
+        return data
+
+
+class DeleteSerializer(serializers.Serializer):
+    terminate_subscription = serializers.BooleanField(
+        default=False,
+        help_text=gettext_lazy(
+            "Required for a subscription host that has not expired: its subscription ends now."
+        ),
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        instance: ServiceInstance = self.context["instance"]
+        if instance.subscription_active and not data["terminate_subscription"]:
+            raise serializers.ValidationError(
+                {
+                    "terminate_subscription": [
+                        _(
+                            "%(instance)s is a subscription that runs until %(date)s. Deleting it "
+                            "terminates the subscription: confirm with terminate_subscription."
+                        )
+                        % {"instance": instance.public_id, "date": f"{instance.expires_at:%Y-%m-%d}"}
+                    ]
+                }
+            )
+        return data
+
+
+class CredentialsSerializer(serializers.Serializer):
+    webui_user = serializers.CharField()
+    webui_password = serializers.CharField()
+    webui_endpoint = serializers.CharField()
+    revealed_at = serializers.DateTimeField()

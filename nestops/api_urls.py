@@ -1,0 +1,29 @@
+"""``/api/v1/``: the versioned REST API and its OpenAPI schema."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from instances.api import InstanceTypesView, InstanceViewSet, RegionsView, ZonesView
+from nestops.accounts_api import AuditEventViewSet, TeamViewSet, TokenViewSet
+from operations.api import OperationViewSet
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("instances", InstanceViewSet, basename="instance")
+router.register("operations", OperationViewSet, basename="operation")
+router.register("teams", TeamViewSet, basename="team")
+router.register("tokens", TokenViewSet, basename="token")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
+
+urlpatterns = [
+    path("catalog/regions/", RegionsView.as_view(), name="catalog-regions"),
+    path("catalog/zones/", ZonesView.as_view(), name="catalog-zones"),
+    path("catalog/instance-types/", InstanceTypesView.as_view(), name="catalog-instance-types"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,305 @@
+"""Django settings for nestops, read from the environment (see README "Configuration")."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from nestops.env import Env
+
+env = Env()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env.str("NESTOPS_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _embedded_secret_key() -> str:
+    """A key generated once and kept under var/, so sessions survive restarts of `make run`."""
+    path = VAR_DIR / "secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = env.secret("NESTOPS_SECRET_KEY") or _embedded_secret_key()
+# Fernet keys for secrets at rest, newest first; derived from SECRET_KEY when unset.
+NESTOPS_ENCRYPTION_KEYS = [
+    key.strip() for key in (env.secret("NESTOPS_ENCRYPTION_KEYS") or "").split(",") if key.strip()
+]
+DEBUG = env.bool("NESTOPS_DEBUG", False)
+ALLOWED_HOSTS = env.list("NESTOPS_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("NESTOPS_CSRF_TRUSTED_ORIGINS")
+if invalid := [o for o in CSRF_TRUSTED_ORIGINS if "://" not in o]:
+    raise ImproperlyConfigured(
+        f"NESTOPS_CSRF_TRUSTED_ORIGINS={','.join(invalid)!r} is not valid: expected origins "
+        "with a scheme, such as https://nestops.example.com."
+    )
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("NESTOPS_BEHIND_TLS_PROXY", False) else None
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("NESTOPS_SECURE_COOKIES", False)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "axes",
+    "nestops",
+    "instances",
+    "operations",
+    "billing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks, so that it sees the outcome of authentication.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "nestops.urls"
+WSGI_APPLICATION = "nestops.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'nestops.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Web, worker and beat share one file in the embedded mode: WAL lets readers run while a
+    # writer commits, and IMMEDIATE transactions make writers queue instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-nestops.sqlite3")}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("NESTOPS_DB_CONN_MAX_AGE", 60, minimum=0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Authentication -------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+AXES_FAILURE_LIMIT = env.int("NESTOPS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env.float("NESTOPS_LOGIN_COOLOFF_HOURS", 0.25, minimum=0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("NESTOPS_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# --- Celery ---------------------------------------------------------------------------------
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem"):
+    for folder in ("queue", "processed"):
+        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Longer than any countdown we schedule, so Redis does not redeliver a waiting message.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+else:
+    raise ImproperlyConfigured(
+        f"CELERY_BROKER_URL={CELERY_BROKER_URL.split('://')[0]}://… is not valid: expected "
+        "redis://host:6379/0 or filesystem:// (the embedded default)."
+    )
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+# --- The cloud ------------------------------------------------------------------------------
+NESTOPS_CLOUD = env.choice("NESTOPS_CLOUD", "sim", ("sim", "aliyun"))
+NESTOPS_SIM_PORT = env.int("NESTOPS_SIM_PORT", 9800, minimum=1, maximum=65535)
+NESTOPS_SIM_ENDPOINT = env.str("NESTOPS_SIM_ENDPOINT", f"127.0.0.1:{NESTOPS_SIM_PORT}")
+if "://" in NESTOPS_SIM_ENDPOINT or "/" in NESTOPS_SIM_ENDPOINT:
+    raise ImproperlyConfigured(
+        f"NESTOPS_SIM_ENDPOINT={NESTOPS_SIM_ENDPOINT!r} is not valid: expected host:port, "
+        "such as 127.0.0.1:9800."
+    )
+NESTOPS_SIM_ACCESS_KEY_ID = env.str("NESTOPS_SIM_ACCESS_KEY_ID", "nestops-sim")
+NESTOPS_SIM_ACCESS_KEY_SECRET = env.secret("NESTOPS_SIM_ACCESS_KEY_SECRET", "nestops-sim-secret")
+NESTOPS_CLOUD_CONNECT_TIMEOUT_MS = env.int("NESTOPS_CLOUD_CONNECT_TIMEOUT_MS", 3000, minimum=100)
+NESTOPS_CLOUD_READ_TIMEOUT_MS = env.int("NESTOPS_CLOUD_READ_TIMEOUT_MS", 10000, minimum=100)
+# An explicit proxy for the Alibaba Cloud endpoints; proxy variables in the environment are
+# never used for cloud calls (the SDK would send even 127.0.0.1 through them).
+NESTOPS_CLOUD_PROXY = env.str("NESTOPS_CLOUD_PROXY")
+
+# --- Logging --------------------------------------------------------------------------------
+LOG_LEVEL = env.choice(
+    "NESTOPS_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"axes": {"level": "WARNING"}},
+}
+
+# --- Service instances and operations ---------------------------------------------------------
+# Regions offered to users; empty means every region the cloud lists.
+NESTOPS_REGIONS = env.list("NESTOPS_REGIONS")
+_SIM_IMAGES = {"sd-webui": {"*": "m-sim-sd-webui"}, "sd-webui-forge": {"*": "m-sim-sd-forge"}}
+# {"sd-webui": {"cn-hangzhou": "m-...", "*": "m-..."}, "sd-webui-forge": {...}}
+NESTOPS_IMAGES = env.json("NESTOPS_IMAGES", _SIM_IMAGES if NESTOPS_CLOUD == "sim" else {})
+if not isinstance(NESTOPS_IMAGES, dict) or not all(
+    isinstance(v, dict) and all(isinstance(i, str) for i in v.values())
+    for v in NESTOPS_IMAGES.values()
+):
+    raise ImproperlyConfigured(
+        'NESTOPS_IMAGES is not valid: expected {"sd-webui": {"cn-hangzhou": "m-...", '
+        '"*": "m-..."}, "sd-webui-forge": {...}}.'
+    )
+NESTOPS_WEBUI_PORT = env.int("NESTOPS_WEBUI_PORT", 7860, minimum=1, maximum=65535)
+# Who may reach the WebUI port when public access is off (the security group's sources).
+NESTOPS_WEBUI_ALLOWED_CIDRS = env.list(
+    "NESTOPS_WEBUI_ALLOWED_CIDRS", ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+)
+for _cidr in NESTOPS_WEBUI_ALLOWED_CIDRS:
+    try:
+        ipaddress.ip_network(_cidr, strict=True)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"NESTOPS_WEBUI_ALLOWED_CIDRS contains {_cidr!r}: expected CIDR blocks such as "
+            "203.0.113.0/24."
+        ) from None
+NESTOPS_WEBUI_URL_TEMPLATE = env.str(
+    "NESTOPS_WEBUI_URL_TEMPLATE",
+    "http://{sim_endpoint}/hosts/{instance_id}"
+    if NESTOPS_CLOUD == "sim"
+    else "http://{public_ip}:{port}",
+)
+NESTOPS_KEEP_FAILED_DEPLOYS = env.bool("NESTOPS_KEEP_FAILED_DEPLOYS", False)
+NESTOPS_START_NO_STOCK_WINDOW_SECONDS = env.int(
+    "NESTOPS_START_NO_STOCK_WINDOW_SECONDS", 1800, minimum=0
+)
+NESTOPS_POLL_SECONDS = env.float("NESTOPS_POLL_SECONDS", 3.0, minimum=0.05, maximum=300)
+NESTOPS_RETRY_BASE_SECONDS = env.float("NESTOPS_RETRY_BASE_SECONDS", 2.0, minimum=0.01)
+NESTOPS_RETRY_MAX_SECONDS = env.float("NESTOPS_RETRY_MAX_SECONDS", 120.0, minimum=0.1)
+NESTOPS_LEASE_SECONDS = env.int("NESTOPS_LEASE_SECONDS", 120, minimum=5)
+NESTOPS_WEBUI_READY_TIMEOUT_SECONDS = env.int(
+    "NESTOPS_WEBUI_READY_TIMEOUT_SECONDS", 1800, minimum=10
+)
+# Minutes each kind of operation may take before it fails (JSON, merged over the defaults).
+NESTOPS_OPERATION_DEADLINES = {
+    "deploy": 60,
+    "start": 45,
+    "stop": 20,
+    "restart": 30,
+    "resize": 20,
+    "delete": 30,
+    **env.json("NESTOPS_OPERATION_DEADLINES", {}),
+}
+NESTOPS_CATALOG_TTL_SECONDS = env.int("NESTOPS_CATALOG_TTL_SECONDS", 3600, minimum=0)
+NESTOPS_STOCK_TTL_SECONDS = env.int("NESTOPS_STOCK_TTL_SECONDS", 60, minimum=0)
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if (_cache_url := env.str("NESTOPS_CACHE_URL"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "nestops.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "nestops.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "nestops.api.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "nestops API",
+    "DESCRIPTION": "Service instances, operations and costs of Stable Diffusion WebUI hosts.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}

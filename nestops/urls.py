@@ -1,0 +1,19 @@
+"""URL map: the dashboard, the admin, the API and the health check."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from nestops.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("nestops.api_urls", namespace="api")),
+    path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
+]

@@ -1,0 +1,1 @@
+"""Operations: durable records of everything done to an instance, and the runner."""

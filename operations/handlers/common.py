@@ -1,0 +1,259 @@
+"""Steps and helpers that several handlers share: waiting for the host, scripts, cleanup."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from instances.models import Status
+from instances.services import webui_endpoint
+from nestops.cloud import Conflict, NotFound, ecs, oos, vpc
+from operations import scripts
+from operations.handlers.base import Next, Step, StepContext, StepFailed, Wait
+
+# After a create, the cloud may not list the new resource for a moment.
+APPEAR_GRACE_SECONDS = 60
+OUTPUT_TAIL = 4000
+
+
+def poll() -> Wait:
+    return Wait(settings.NESTOPS_POLL_SECONDS)
+
+
+def describe_host(ctx: StepContext) -> ecs.Instance | None:
+    instance = ctx.instance
+    return ecs.describe_instances(instance.region, [instance.cloud_instance_id]).get(
+        instance.cloud_instance_id
+    )
+
+
+def record_addresses(ctx: StepContext, host: ecs.Instance) -> None:
+    instance = ctx.instance
+    instance.public_ip = host.public_ip
+    instance.private_ip = host.private_ip
+    if host.charge_type == "PrePaid" and host.expired_time:
+        instance.expires_at = host.expired_time
+    instance.webui_endpoint = webui_endpoint(instance)
+    instance.save(
+        update_fields=["public_ip", "private_ip", "expires_at", "webui_endpoint", "updated_at"]
+    )
+
+
+def wait_running(ctx: StepContext) -> Next | Wait:
+    host = describe_host(ctx)
+    if host is None:
+        if ctx.elapsed_in_step() < APPEAR_GRACE_SECONDS:
+            return poll()
+        raise StepFailed(
+            "InvalidInstanceId.NotFound",
+            f"ECS instance {ctx.instance.cloud_instance_id} no longer exists.",
+        )
+    if host.status != "Running":
+        ctx.state["last_seen_status"] = host.status
+        return poll()
+    record_addresses(ctx, host)
+    ctx.log(f"{host.instance_id} is Running (public IP {host.public_ip or 'none'})")
+    return Next()
+
+
+def wait_stopped(ctx: StepContext) -> Next | Wait:
+    host = describe_host(ctx)
+    if host is None:
+        raise StepFailed(
+            "InvalidInstanceId.NotFound",
+            f"ECS instance {ctx.instance.cloud_instance_id} no longer exists.",
+        )
+    if host.status != "Stopped":
+        return poll()
+    ctx.state["stopped_mode"] = host.stopped_mode
+    record_addresses(ctx, host)
+    ctx.log(f"{host.instance_id} is Stopped ({host.stopped_mode})")
+    return Next()
+
+
+def run_script(ctx: StepContext, purpose: str, name: str, arguments: dict[str, str | int]) -> Next | Wait:
+    """Starts a host script once (ClientToken per operation) and waits for it to finish."""
+    instance = ctx.instance
+    key = f"execution:{purpose}"
+    execution_id = ctx.state.get(key)
+    if not execution_id:
+        timeout = int(arguments.get("TIMEOUT", 600)) + 60
+        execution = oos.start_run_command(
+            instance.region,
+            [instance.cloud_instance_id],
+            scripts.render(name, arguments),
+            client_token=ctx.client_token(purpose),
+            timeout_seconds=timeout,
+            tags={"nestops:operation": ctx.operation.public_id},
+        )
+        ctx.request_id(execution.request_id)
+        ctx.state[key] = execution.execution_id
+        ctx.log(f"started {name} on the host (OOS execution {execution.execution_id})")
+        return poll()
+    execution = oos.get_execution(instance.region, execution_id)
+    if execution is None:
+        if ctx.elapsed_in_step() < APPEAR_GRACE_SECONDS:
+            return poll()
+        raise StepFailed("EntityNotExists.Execution", f"OOS execution {execution_id} is gone.")
+    if not execution.finished:
+        return poll()
+    output = "\n".join(o.output for o in execution.outputs).strip()
+    if output:
+        ctx.log(f"{name} output:\n{output[-OUTPUT_TAIL:]}")
+    if not execution.succeeded:
+        exit_codes = [o.exit_code for o in execution.outputs if o.exit_code is not None]
+        raise StepFailed(
+            f"Script{execution.status}",
+            f"{name} on the host ended {execution.status}"
+            + (f" with exit code {exit_codes[0]}" if exit_codes else "")
+            + (f": {execution.status_message}" if execution.status_message else "")
+            + (f". Last output: {output[-300:]}" if output else ""),
+        )
+    return Next()
+
+
+def webui_arguments(ctx: StepContext) -> dict[str, str | int]:
+    instance = ctx.instance
+    return {
+        "USER": instance.webui_user,
+        "PASSWORD": instance.webui_password,
+        "PORT": settings.NESTOPS_WEBUI_PORT,
+        "TIMEOUT": settings.NESTOPS_WEBUI_READY_TIMEOUT_SECONDS,
+    }
+
+
+def wait_webui(ctx: StepContext) -> Next | Wait:
+    return run_script(ctx, "ready", "wait_webui", webui_arguments(ctx))
+
+
+WAIT_RUNNING = Step("wait_running", _("Wait until the host is running"), wait_running)
+WAIT_WEBUI = Step("wait_webui", _("Wait until the WebUI answers"), wait_webui)
+
+
+# --- Cleanup: used by delete, and by a deploy that failed ------------------------------------
+
+
+def delete_host(ctx: StepContext) -> Next | Wait:
+    instance = ctx.instance
+    if not instance.cloud_instance_id or ctx.state.get("host_deleted"):
+        return Next()
+    try:
+        request_id = ecs.delete_instance(
+            instance.region,
+            instance.cloud_instance_id,
+            force=True,
+            terminate_subscription=bool(ctx.params.get("terminate_subscription")),
+        )
+        ctx.request_id(request_id)
+    except NotFound:
+        ctx.log(f"{instance.cloud_instance_id} was already gone")
+    except Conflict as exc:
+        if exc.code == "ChargeTypeViolation":
+            raise StepFailed(
+                exc.code,
+                f"{instance.cloud_instance_id} is a subscription that has not expired; delete "
+                "it again and confirm that the subscription is terminated.",
+            ) from exc
+        raise
+    ctx.state["host_deleted"] = True
+    ctx.log(f"deleted ECS instance {instance.cloud_instance_id}")
+    return Next()
+
+
+def cleaned(ctx: StepContext, field: str) -> None:
+    """Remembers that the resource in ``field`` no longer exists (a redeploy recreates it)."""
+    done = ctx.state.setdefault("cleaned", [])
+    if field not in done:
+        done.append(field)
+
+
+def wait_host_gone(ctx: StepContext) -> Next | Wait:
+    if not ctx.instance.cloud_instance_id:
+        return Next()
+    if describe_host(ctx) is not None:
+        return poll()
+    cleaned(ctx, "cloud_instance_id")
+    return Next()
+
+
+def _delete_dependency(
+    ctx: StepContext, field: str, label: str, resource_id: str, delete: Callable[[], str]
+) -> Next | Wait:
+    """Deletes a resource, waiting while the cloud still counts something inside it."""
+    try:
+        ctx.request_id(delete())
+    except NotFound:
+        ctx.log(f"{label} {resource_id} was already gone")
+        cleaned(ctx, field)
+        return Next()
+    except Conflict as exc:
+        if exc.code.startswith(("DependencyViolation", "Incorrect")):
+            ctx.log(f"{label} {resource_id} still has dependencies ({exc.code}); waiting")
+            return poll()
+        raise
+    cleaned(ctx, field)
+    ctx.log(f"deleted {label} {resource_id}")
+    return Next()
+
+
+def delete_security_group(ctx: StepContext) -> Next | Wait:
+    instance = ctx.instance
+    if not instance.security_group_id:
+        return Next()
+    return _delete_dependency(
+        ctx,
+        "security_group_id",
+        "security group",
+        instance.security_group_id,
+        lambda: ecs.delete_security_group(instance.region, instance.security_group_id),
+    )
+
+
+def delete_vswitch(ctx: StepContext) -> Next | Wait:
+    instance = ctx.instance
+    if not instance.owns_network or not instance.vswitch_id:
+        return Next()
+    return _delete_dependency(
+        ctx,
+        "vswitch_id",
+        "vSwitch",
+        instance.vswitch_id,
+        lambda: vpc.delete_vswitch(instance.region, instance.vswitch_id),
+    )
+
+
+def delete_vpc(ctx: StepContext) -> Next | Wait:
+    instance = ctx.instance
+    if not instance.owns_network or not instance.vpc_id:
+        return Next()
+    return _delete_dependency(
+        ctx, "vpc_id", "VPC", instance.vpc_id, lambda: vpc.delete_vpc(instance.region, instance.vpc_id)
+    )
+
+
+CLEANUP_STEPS = (
+    Step("delete_host", _("Delete the ECS instance"), delete_host),
+    Step("wait_host_gone", _("Wait until the ECS instance is released"), wait_host_gone),
+    Step("delete_security_group", _("Delete the security group"), delete_security_group),
+    Step("delete_vswitch", _("Delete the vSwitch"), delete_vswitch),
+    Step("delete_vpc", _("Delete the VPC"), delete_vpc),
+)
+
+
+def refresh_status_from_cloud(ctx: StepContext, fallback: str) -> tuple[str, str]:
+    """(status, stopped mode) as the cloud sees the host now, for an operation that failed."""
+    if not ctx.instance.cloud_instance_id:
+        return fallback, ""
+    try:
+        host = describe_host(ctx)
+    except Exception:  # the operation already failed; its status must still be set
+        return fallback, ctx.instance.stopped_mode
+    if host is None:
+        return Status.DELETED, ""
+    if host.status == "Running":
+        return Status.RUNNING, ""
+    if host.status == "Stopped":
+        return Status.STOPPED, host.stopped_mode
+    return fallback, ctx.instance.stopped_mode

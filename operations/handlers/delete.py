@@ -1,0 +1,61 @@
+"""Delete: stop other work, release the host, then the network nestops created for it."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from instances.models import Status
+from instances.services import change_status
+from operations.handlers.base import Handler, Next, Step, StepContext, Wait
+from operations.handlers.common import CLEANUP_STEPS, poll, refresh_status_from_cloud
+
+
+def wait_for_other_operations(ctx: StepContext) -> Next | Wait:
+    from operations.models import Operation
+
+    others = (
+        Operation.objects.active()
+        .filter(instance=ctx.instance)
+        .exclude(pk=ctx.operation.pk)
+        .values_list("public_id", flat=True)
+    )
+    if others:
+        ctx.state["waiting_for"] = list(others)
+        return poll()
+    return Next()
+
+
+def succeed(ctx: StepContext) -> None:
+    instance = ctx.instance
+    instance.public_ip = instance.private_ip = None
+    instance.webui_endpoint = ""
+    change_status(
+        instance,
+        Status.DELETED,
+        extra_fields=("public_ip", "private_ip", "webui_endpoint"),
+    )
+
+
+def fail(ctx: StepContext, outcome: str) -> None:
+    operation = ctx.operation
+    reason = f"{operation.error_code}: {operation.error_message}"
+    if "cloud_instance_id" in ctx.state.get("cleaned", []):
+        # The host is gone, so nothing costs money any more; leftovers are in the log.
+        change_status(ctx.instance, Status.DELETED, reason=reason)
+        return
+    status, stopped_mode = refresh_status_from_cloud(ctx, ctx.params.get("from_status", ""))
+    change_status(ctx.instance, status, reason=reason, stopped_mode=stopped_mode)
+
+
+HANDLER = Handler(
+    steps=(
+        Step(
+            "wait_for_other_operations",
+            _("Wait for other operations to stop"),
+            wait_for_other_operations,
+        ),
+        *CLEANUP_STEPS,
+    ),
+    on_success=succeed,
+    on_failure=fail,
+)

@@ -1,0 +1,147 @@
+"""Fixtures shared by the whole suite: a real cloudsim over HTTP, and the personas."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+for _name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+    os.environ.pop(_name, None)
+
+
+@pytest.fixture(scope="session")
+def cloudsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One cloudsim for the session, reached only through the SDKs (and /_sim/ for control).
+
+    Tests share it: they create their own resources and never assume an empty cloud.
+    """
+    from cloudsim.testing import start_sim
+
+    sim = start_sim(Path(tmp_path_factory.mktemp("cloudsim")), speed=20.0)
+    from django.conf import settings
+
+    settings.NESTOPS_CLOUD = "sim"
+    settings.NESTOPS_SIM_ENDPOINT = sim.endpoint
+    settings.NESTOPS_SIM_ACCESS_KEY_ID = sim.access_key_id
+    settings.NESTOPS_SIM_ACCESS_KEY_SECRET = sim.access_key_secret
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def sim(cloudsim: Any) -> Iterator[Any]:
+    """The session's cloudsim with faults cleared after the test."""
+    yield cloudsim
+    cloudsim.clear_faults()
+
+
+# --- personas and clients --------------------------------------------------------------------
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from nestops.models import ApiToken, Membership, Role, Team  # noqa: E402
+
+
+def use_broker(url: str) -> None:
+    """Points the Celery app at another broker, dropping connections to the old one."""
+    from nestops.celery import app
+
+    app.conf.broker_url = url
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_settings() -> Iterator[None]:
+    """Tasks go to an in-memory broker (the e2e fixtures switch to the configured one);
+    passwords hash fast."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    use_broker("memory://")
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def team(db) -> Team:
+    return Team.objects.create(name="Alpha", slug="alpha")
+
+
+@pytest.fixture
+def other_team(db) -> Team:
+    return Team.objects.create(name="Other", slug="other")
+
+
+def _user(username: str, team: Team | None, role: str | None) -> Any:
+    user = get_user_model().objects.create_user(username=username, password=f"{username}-pw-123")
+    if team is not None and role is not None:
+        Membership.objects.create(user=user, team=team, role=role)
+    return user
+
+
+@pytest.fixture
+def alice(team: Team) -> Any:
+    """An operator of team Alpha; she owns the instances in the tests."""
+    return _user("alice", team, Role.OPERATOR)
+
+
+@pytest.fixture
+def bob(team: Team) -> Any:
+    """A viewer on Alpha: he may look, not act."""
+    return _user("bob", team, Role.VIEWER)
+
+
+@pytest.fixture
+def mallory(other_team: Team) -> Any:
+    """An operator of another team: Alpha's objects do not exist for her."""
+    return _user("mallory", other_team, Role.OPERATOR)
+
+
+@pytest.fixture
+def carol(team: Team) -> Any:
+    """An admin of team Alpha."""
+    return _user("carol", team, Role.ADMIN)
+
+
+def token_client(user: Any) -> APIClient:
+    _token, plain = ApiToken.issue(user=user, name="tests")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    return client
+
+
+@pytest.fixture
+def as_alice(alice: Any) -> APIClient:
+    return token_client(alice)
+
+
+@pytest.fixture
+def as_bob(bob: Any) -> APIClient:
+    return token_client(bob)
+
+
+@pytest.fixture
+def as_mallory(mallory: Any) -> APIClient:
+    return token_client(mallory)
+
+
+@pytest.fixture
+def anonymous() -> APIClient:
+    return APIClient()

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from nestops.env import Env, parse_database_url
+
+
+def test_it_reads_booleans_in_the_usual_spellings() -> None:
+    env = Env({"A": "yes", "B": "Off", "C": "1", "D": " "})
+    assert env.bool("A", False) is True
+    assert env.bool("B", True) is False
+    assert env.bool("C", False) is True
+    assert env.bool("D", True) is True  # blank means unset
+
+
+def test_it_names_the_variable_and_the_expected_form_for_a_bad_boolean() -> None:
+    with pytest.raises(ImproperlyConfigured, match=r"NESTOPS_DEBUG='maybe'.*true/false"):
+        Env({"NESTOPS_DEBUG": "maybe"}).bool("NESTOPS_DEBUG", False)
+
+
+def test_it_refuses_numbers_out_of_range_or_not_numbers() -> None:
+    env = Env({"PORT": "70000", "X": "ten", "F": "nan"})
+    with pytest.raises(ImproperlyConfigured, match="PORT='70000'.*at most 65535"):
+        env.int("PORT", 1, minimum=1, maximum=65535)
+    with pytest.raises(ImproperlyConfigured, match="X='ten'.*whole number"):
+        env.int("X", 1)
+    with pytest.raises(ImproperlyConfigured, match="finite"):
+        env.float("F", 1.0)
+    assert Env({}).int("PORT", 8000) == 8000
+
+
+def test_it_accepts_only_listed_choices() -> None:
+    with pytest.raises(ImproperlyConfigured, match="NESTOPS_CLOUD='aws'.*sim, aliyun"):
+        Env({"NESTOPS_CLOUD": "aws"}).choice("NESTOPS_CLOUD", "sim", ("sim", "aliyun"))
+
+
+def test_it_splits_lists_and_drops_blanks() -> None:
+    assert Env({"L": "a, b,,c "}).list("L") == ["a", "b", "c"]
+    assert Env({}).list("L", ["x"]) == ["x"]
+
+
+def test_it_reads_json_and_reports_where_it_breaks() -> None:
+    assert Env({"J": '{"a": 1}'}).json("J", None) == {"a": 1}
+    with pytest.raises(ImproperlyConfigured, match="J=.*valid JSON"):
+        Env({"J": "{a:"}).json("J", None)
+
+
+def test_it_reads_a_secret_from_a_file(tmp_path) -> None:
+    secret = tmp_path / "key"
+    secret.write_text("s3cret\n")
+    assert Env({"KEY_FILE": str(secret)}).secret("KEY") == "s3cret"
+    assert Env({"KEY": "direct"}).secret("KEY") == "direct"
+    assert Env({}).secret("KEY", "fallback") == "fallback"
+
+
+def test_it_refuses_a_secret_given_twice_or_a_missing_or_empty_file(tmp_path) -> None:
+    with pytest.raises(ImproperlyConfigured, match="Set KEY or KEY_FILE, not both"):
+        Env({"KEY": "a", "KEY_FILE": "/nope"}).secret("KEY")
+    with pytest.raises(ImproperlyConfigured, match="KEY_FILE='/nope' cannot be read"):
+        Env({"KEY_FILE": "/nope"}).secret("KEY")
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    with pytest.raises(ImproperlyConfigured, match="is empty"):
+        Env({"KEY_FILE": str(empty)}).secret("KEY")
+
+
+def test_it_parses_sqlite_and_postgres_urls() -> None:
+    assert parse_database_url("sqlite:////tmp/x.db") == {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": "/tmp/x.db",
+    }
+    pg = parse_database_url("postgres://nest:p%40ss@db.example:5433/nestops?sslmode=require")
+    assert pg["ENGINE"] == "django.db.backends.postgresql"
+    assert (pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"], pg["NAME"]) == (
+        "nest",
+        "p@ss",
+        "db.example",
+        "5433",
+        "nestops",
+    )
+    assert pg["OPTIONS"] == {"sslmode": "require"}
+
+
+def test_it_refuses_other_databases_without_echoing_the_password() -> None:
+    with pytest.raises(ImproperlyConfigured) as caught:
+        parse_database_url("mysql://root:hunter2@db/x")
+    assert "hunter2" not in str(caught.value)
+    assert "postgres://" in str(caught.value)
+    with pytest.raises(ImproperlyConfigured, match="names no database"):
+        parse_database_url("postgres://u:hunter2@db:5432/")
+
+
+def test_the_settings_module_refuses_a_bad_variable_at_start_up() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={"DJANGO_SETTINGS_MODULE": "nestops.settings", "NESTOPS_CLOUD": "azure", "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "NESTOPS_CLOUD='azure' is not valid: expected one of sim, aliyun" in result.stderr

@@ -1,0 +1,114 @@
+"""The transition table, conflicts and idempotency of request_operation."""
+
+from __future__ import annotations
+
+import pytest
+
+from instances.models import ServiceInstance, Status
+from operations.models import Kind, Operation, OperationStatus, Source
+from operations.services import (
+    TRANSITIONS,
+    IdempotencyKeyReused,
+    OperationConflict,
+    OperationRefused,
+    cancel_operation,
+    request_operation,
+)
+from tests.factories import make_instance
+
+ALL_STATUSES = [s.value for s in Status]
+
+
+def ask(instance: ServiceInstance, kind: str, actor, **extra):
+    return request_operation(
+        instance=instance, kind=kind, actor=actor, source=Source.API, **extra
+    )
+
+
+@pytest.mark.parametrize("kind", [k.value for k in Kind])
+@pytest.mark.parametrize("status", ALL_STATUSES)
+def test_the_transition_table(db, team, alice, kind: str, status: str) -> None:
+    instance = make_instance(team, status=status)
+    allowed = status in TRANSITIONS[kind].allowed_from
+    if allowed:
+        operation, created = ask(instance, kind, alice)
+        assert created and operation.status == OperationStatus.PENDING
+        instance.refresh_from_db()
+        assert instance.status == TRANSITIONS[kind].during
+        assert operation.params["from_status"] == status
+    else:
+        with pytest.raises(OperationRefused) as caught:
+            ask(instance, kind, alice)
+        assert caught.value.code == "invalid_state"
+        instance.refresh_from_db()
+        assert instance.status == status
+        assert not Operation.objects.filter(instance=instance).exists()
+
+
+def test_it_refuses_to_stop_a_deleted_instance(db, team, alice) -> None:
+    instance = make_instance(team, status=Status.DELETED)
+    with pytest.raises(OperationRefused, match="deleted"):
+        ask(instance, Kind.STOP, alice)
+
+
+def test_a_second_lifecycle_operation_is_a_conflict_naming_the_first(db, team, alice) -> None:
+    instance = make_instance(team, status=Status.RUNNING)
+    first, _ = ask(instance, Kind.STOP, alice)
+    # Pretend the instance went back to running while the stop is still active.
+    ServiceInstance.objects.filter(pk=instance.pk).update(status=Status.RUNNING)
+    with pytest.raises(OperationConflict) as caught:
+        ask(instance, Kind.RESTART, alice)
+    assert caught.value.http_status == 409
+    assert caught.value.details["active_operation"] == first.public_id
+    assert first.public_id in caught.value.message
+
+
+def test_delete_is_accepted_while_another_operation_runs_and_cancels_it(db, team, alice) -> None:
+    instance = make_instance(team, status=Status.RUNNING)
+    stop, _ = ask(instance, Kind.STOP, alice)
+    delete, created = ask(instance, Kind.DELETE, alice)
+    assert created
+    stop.refresh_from_db()
+    assert stop.cancel_requested
+    instance.refresh_from_db()
+    assert instance.status == Status.DELETING
+    with pytest.raises(OperationConflict):
+        ask(instance, Kind.DELETE, alice)
+
+
+def test_the_same_idempotency_key_and_request_return_the_same_operation(db, team, alice) -> None:
+    instance = make_instance(team, status=Status.RUNNING)
+    first, created = ask(instance, Kind.STOP, alice, params={"mode": "StopCharging"}, idempotency_key="k1")
+    again, created_again = ask(instance, Kind.STOP, alice, params={"mode": "StopCharging"}, idempotency_key="k1")
+    assert created and not created_again
+    assert first.pk == again.pk
+    assert Operation.objects.filter(instance=instance).count() == 1
+
+
+def test_the_same_idempotency_key_with_another_request_is_refused(db, team, alice) -> None:
+    instance = make_instance(team, status=Status.RUNNING)
+    first, _ = ask(instance, Kind.STOP, alice, params={"mode": "StopCharging"}, idempotency_key="k2")
+    with pytest.raises(IdempotencyKeyReused) as caught:
+        ask(instance, Kind.STOP, alice, params={"mode": "KeepCharging"}, idempotency_key="k2")
+    assert caught.value.http_status == 422
+    assert first.public_id in caught.value.message
+
+
+def test_idempotency_keys_belong_to_their_user(db, team, alice, carol) -> None:
+    instance = make_instance(team, status=Status.RUNNING)
+    ask(instance, Kind.STOP, alice, idempotency_key="shared")
+    other = make_instance(team, status=Status.RUNNING)
+    operation, created = ask(other, Kind.STOP, carol, idempotency_key="shared")
+    assert created and operation.actor == carol
+
+
+def test_cancel_marks_an_active_operation_and_refuses_a_finished_one(db, team, alice) -> None:
+    instance = make_instance(team, status=Status.RUNNING)
+    operation, _ = ask(instance, Kind.STOP, alice)
+    cancel_operation(operation=operation, actor=alice)
+    operation.refresh_from_db()
+    assert operation.cancel_requested
+    Operation.objects.filter(pk=operation.pk).update(status=OperationStatus.SUCCEEDED)
+    with pytest.raises(OperationRefused) as caught:
+        cancel_operation(operation=operation, actor=alice)
+    assert caught.value.code == "operation_finished"
