@@ -210,7 +210,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # urllib3 logs each request line at DEBUG, and cloud calls carry their parameters
+        # (host passwords, scripts with credentials) in the query string.
+        "urllib3": {"level": "WARNING"},
+    },
 }
 
 # --- Service instances and operations ---------------------------------------------------------

@@ -123,7 +123,8 @@ def client(product: Product, region: str) -> Any:
 
 
 def _snake(action: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
+    # The SDKs name CreateVSwitch create_vswitch: "VSwitch" is one word to them.
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", action.replace("VSwitch", "Vswitch")).lower()
 
 
 def _cloud_message(exc: AlibabaCloudException) -> str:

@@ -592,6 +592,7 @@ def delete_security_group(region: str, security_group_id: str) -> str:
         "DeleteSecurityGroup",
         "DeleteSecurityGroupRequest",
         region,
+        region_id=region,
         security_group_id=security_group_id,
     )
 

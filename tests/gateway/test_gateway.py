@@ -29,20 +29,30 @@ REGION = "cn-hangzhou"
 def network(sim, request):
     """A VPC, vSwitch and security group of the test's own."""
     token = request.node.name[-40:]
-    vpc_id, _ = vpc.create_vpc(REGION, cidr_block="192.168.0.0/16", name="t", client_token="v" + token)
+    vpc_id, _ = vpc.create_vpc(REGION, cidr_block="192.168.0.0/16", name="gw-net", client_token="v" + token)
+    wait_available(sim, lambda: vpc.describe_vpc(REGION, vpc_id))
     zone = first_zone_with_stock()
     vswitch_id, _ = vpc.create_vswitch(
         REGION,
         vpc_id=vpc_id,
         zone_id=zone[0],
         cidr_block="192.168.0.0/24",
-        name="t",
+        name="gw-net",
         client_token="s" + token,
     )
+    wait_available(sim, lambda: vpc.describe_vswitch(REGION, vswitch_id))
     group_id, _ = ecs.create_security_group(
-        REGION, vpc_id=vpc_id, name="t", client_token="g" + token
+        REGION, vpc_id=vpc_id, name="gw-net", client_token="g" + token
     )
     return {"vpc": vpc_id, "vswitch": vswitch_id, "group": group_id, "zone": zone}
+
+
+def wait_available(sim, describe) -> None:
+    for _ in range(20):
+        if describe().status == "Available":
+            return
+        sim.advance(1)
+    raise AssertionError("never became Available")
 
 
 def first_zone_with_stock() -> tuple[str, str]:
@@ -113,7 +123,7 @@ def test_it_describes_instances_in_batches_of_one_hundred(network, sim) -> None:
     sim.reset_calls()
     found = ecs.describe_instances(REGION, [*created, "i-doesnotexist", *["i-x%d" % n for n in range(120)]])
     assert set(found) == set(created)
-    assert sim.calls().get("ECS.DescribeInstances") == 2
+    assert sim.calls().get("Ecs.DescribeInstances") == 2
     instance = found[created[0]]
     assert instance.vpc_id == network["vpc"] and instance.vswitch_id == network["vswitch"]
     assert instance.tags["nestops:test"] == "gateway"
@@ -227,16 +237,18 @@ def test_proxy_variables_never_reach_the_sdk(sim, settings, monkeypatch) -> None
 def test_vpc_rules_come_back_as_errors(sim) -> None:
     with pytest.raises(InvalidRequest):
         vpc.create_vpc(REGION, cidr_block="8.8.0.0/16", name="public", client_token="pub-vpc")
-    vpc_id, _ = vpc.create_vpc(REGION, cidr_block="10.0.0.0/16", name="n", client_token="dep-vpc")
+    vpc_id, _ = vpc.create_vpc(REGION, cidr_block="10.0.0.0/16", name="gw-n", client_token="dep-vpc")
+    wait_available(sim, lambda: vpc.describe_vpc(REGION, vpc_id))
     zone = ecs.describe_zones(REGION)[0].zone_id
     with pytest.raises(InvalidRequest):
         vpc.create_vswitch(
-            REGION, vpc_id=vpc_id, zone_id=zone, cidr_block="172.16.0.0/24", name="x",
+            REGION, vpc_id=vpc_id, zone_id=zone, cidr_block="172.16.0.0/24", name="gw-x",
             client_token="outside",
         )
     vswitch_id, _ = vpc.create_vswitch(
-        REGION, vpc_id=vpc_id, zone_id=zone, cidr_block="10.0.1.0/24", name="x", client_token="in"
+        REGION, vpc_id=vpc_id, zone_id=zone, cidr_block="10.0.1.0/24", name="gw-x", client_token="in"
     )
+    wait_available(sim, lambda: vpc.describe_vswitch(REGION, vswitch_id))
     assert vpc.describe_vswitch(REGION, vswitch_id).vpc_id == vpc_id
     with pytest.raises(Conflict):
         vpc.delete_vpc(REGION, vpc_id)
