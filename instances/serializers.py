@@ -119,6 +119,21 @@ class InstanceCreateSerializer(serializers.Serializer):
         _run(validation.validate_instance_name, value)
         return value
 
+    def validate_vpc_cidr(self, value: str) -> str:
+        return str(
+            _checked(validation.parse_private_cidr, value, validation.VPC_MASKS, _("The VPC CIDR block"))
+        )
+
+    def validate_vswitch_cidr(self, value: str) -> str:
+        return str(
+            _checked(
+                validation.parse_private_cidr,
+                value,
+                validation.VSWITCH_MASKS,
+                _("The vSwitch CIDR block"),
+            )
+        )
+
     def validate_host_password(self, value: str) -> str:
         if value:
             _run(validation.validate_host_password, value)
@@ -194,6 +209,13 @@ class InstanceCreateSerializer(serializers.Serializer):
         raise serializers.ValidationError(
             {"team": [_("Say which team the instance belongs to (its slug).")]}
         )
+
+
+def _checked(parse: Any, value: str, masks: tuple[int, int], label: str) -> Any:
+    try:
+        return parse(value, masks=masks, label=label)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from None
 
 
 def _run(check: Any, value: Any) -> None:

@@ -153,7 +153,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # --- Celery ---------------------------------------------------------------------------------
-BROKER_DIR = VAR_DIR / "broker"
+BROKER_DIR = Path(env.str("NESTOPS_BROKER_DIR", str(VAR_DIR / "broker")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem"):
     for folder in ("queue", "processed"):
