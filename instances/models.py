@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from nestops.fields import EncryptedTextField
 from nestops.ids import new_instance_id
-from nestops.models import Team
+from nestops.models import Membership, Team
 
 
 class Status(models.TextChoices):
@@ -71,7 +71,11 @@ class ServiceInstanceQuerySet(models.QuerySet["ServiceInstance"]):
             return self.none()
         if user.is_superuser:
             return self.all()
-        return self.filter(team__memberships__user=user)
+        # The user's teams first (a handful of ids), then an equality or a short IN list: the
+        # database walks the (team, newest first) index and stops after a page instead of
+        # sorting every row the user may see.
+        team_ids = list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+        return self.filter(team_id__in=team_ids)
 
     def alive(self) -> ServiceInstanceQuerySet:
         return self.exclude(status=Status.DELETED)
@@ -162,6 +166,9 @@ class ServiceInstance(models.Model):
         indexes = [
             models.Index(fields=["team", "status"], name="instance_team_status"),
             models.Index(fields=["region", "status"], name="instance_region_status"),
+            # Lists are a team's instances newest first: with this index a page reads its 50
+            # rows in order instead of sorting all of the team's.
+            models.Index(fields=["team", "-created_at", "-id"], name="instance_team_newest_first"),
         ]
         verbose_name = _("service instance")
         verbose_name_plural = _("service instances")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,6 +13,13 @@ from rest_framework import exceptions, serializers
 from instances import catalog, validation
 from instances.models import ChargeType, PeriodUnit, ServiceInstance, StopMode, Template
 from nestops.models import Role, Team
+
+
+def iso_time(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, as the API returns every timestamp."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class ActiveOperationSerializer(serializers.Serializer):
@@ -27,10 +35,8 @@ class InstanceSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    active_operation = serializers.SerializerMethodField()
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:instance-detail", lookup_field="public_id", lookup_url_kwarg="public_id"
-    )
+    active_operation = ActiveOperationSerializer(read_only=True, allow_null=True)
+    url = serializers.SerializerMethodField()
 
     class Meta:
         model = ServiceInstance
@@ -75,12 +81,66 @@ class InstanceSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, instance: ServiceInstance) -> dict[str, Any]:
+        # Written out by hand: DRF's per-field machinery costs about 0.3 ms a row, most of a
+        # 50-row page. The declared fields above still describe the shape for the schema.
+        row = {name: getattr(instance, name) for name in self.PLAIN_FIELDS}
+        for name in self.TIME_FIELDS:
+            row[name] = iso_time(getattr(instance, name))
+        row["id"] = instance.public_id
+        row["url"] = self.get_url(instance)
+        row["team"] = instance.team.slug
+        row["created_by"] = instance.created_by.username if instance.created_by_id else None
+        row["active_operation"] = self.get_active_operation(instance)
+        return {name: row[name] for name in self.Meta.fields}
+
+    PLAIN_FIELDS = (
+        "name",
+        "template",
+        "region",
+        "zone",
+        "instance_type",
+        "charge_type",
+        "period",
+        "period_unit",
+        "auto_renew",
+        "system_disk_category",
+        "system_disk_size",
+        "bandwidth_out",
+        "vpc_cidr",
+        "vswitch_cidr",
+        "vpc_id",
+        "vswitch_id",
+        "owns_network",
+        "security_group_id",
+        "cloud_instance_id",
+        "public_access",
+        "public_ip",
+        "private_ip",
+        "webui_endpoint",
+        "webui_user",
+        "status",
+        "status_reason",
+        "stopped_mode",
+    )
+    TIME_FIELDS = ("status_changed_at", "running_since", "expires_at", "created_at", "updated_at")
+
+    def get_url(self, instance: ServiceInstance) -> str:
+        # A plain path: reverse() per row costs more than the rest of the row.
+        return f"/api/v1/instances/{instance.public_id}/"
+
     def get_active_operation(self, instance: ServiceInstance) -> dict[str, Any] | None:
         # Filled by the viewset's prefetch (``active_lifecycle``) so a page costs one query.
         active = getattr(instance, "active_lifecycle", None)
         if not active:
             return None
-        return ActiveOperationSerializer(active[0]).data
+        operation = active[0]
+        return {
+            "id": operation.public_id,
+            "kind": operation.kind,
+            "status": operation.status,
+            "created_at": iso_time(operation.created_at),
+        }
 
 
 class InstanceCreateSerializer(serializers.Serializer):

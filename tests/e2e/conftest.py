@@ -36,12 +36,13 @@ def broker(tmp_path: Path) -> Iterator[str]:
     saved = dict(app.conf.broker_transport_options or {})
     if url.startswith("filesystem"):
         folder = tmp_path / "broker"
-        for name in ("queue", "processed"):
+        for name in ("queue", "processed", "control"):
             (folder / name).mkdir(parents=True)
         app.conf.broker_transport_options = {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
         }
     use_broker(url)
     app.control.purge()
