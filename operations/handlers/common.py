@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from instances import webui
 from instances.models import Status
 from instances.services import webui_endpoint
 from nestops.cloud import Conflict, NotFound, ecs, oos, vpc
@@ -125,7 +126,23 @@ def webui_arguments(ctx: StepContext) -> dict[str, str | int]:
 
 
 def wait_webui(ctx: StepContext) -> Next | Wait:
-    return run_script(ctx, "ready", "wait_webui", webui_arguments(ctx))
+    """Polls the WebUI from the control plane, as its users and the idle policy will."""
+    try:
+        webui.progress(ctx.instance)
+    except webui.WebUIUnreachable as exc:
+        waited = ctx.elapsed_in_step()
+        if waited < settings.NESTOPS_WEBUI_READY_TIMEOUT_SECONDS:
+            ctx.state["webui_last_error"] = str(exc)
+            return poll()
+        raise StepFailed(
+            "WebUINotReady",
+            f"The host is running but its WebUI did not answer at "
+            f"{ctx.instance.webui_endpoint} within {int(waited)} s ({exc}). Check that "
+            f"NESTOPS_WEBUI_ALLOWED_CIDRS lets the control plane reach port "
+            f"{settings.NESTOPS_WEBUI_PORT}, and the service sd-webui on the host.",
+        ) from None
+    ctx.log(f"the WebUI answers at {ctx.instance.webui_endpoint}")
+    return Next()
 
 
 WAIT_RUNNING = Step("wait_running", _("Wait until the host is running"), wait_running)
