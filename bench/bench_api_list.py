@@ -41,9 +41,14 @@ def main() -> None:
     ServiceInstance.objects.bulk_create(
         [
             ServiceInstance(
-                team=team, name=f"host-{n}", region="cn-hangzhou", zone="cn-hangzhou-i",
-                instance_type="ecs.gn6i-c4g1.xlarge", status=Status.RUNNING,
-                cloud_instance_id=f"i-bench{n:08d}", webui_password="bench-password",
+                team=team,
+                name=f"host-{n}",
+                region="cn-hangzhou",
+                zone="cn-hangzhou-i",
+                instance_type="ecs.gn6i-c4g1.xlarge",
+                status=Status.RUNNING,
+                cloud_instance_id=f"i-bench{n:08d}",
+                webui_password="bench-password",
                 created_by=user,
             )
             for n in range(INSTANCES)
@@ -71,9 +76,22 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "NESTOPS_LOG_LEVEL": "WARNING", "NESTOPS_SECRET_KEY": settings.SECRET_KEY}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "nestops.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "1", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "nestops.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         url = f"http://127.0.0.1:{port}/api/v1/instances/"
@@ -106,7 +124,8 @@ def main() -> None:
             "p95_latency_ms": latencies[int(len(latencies) * 0.95)],
             "requests": REQUESTS,
         },
-        f"gunicorn 2 sync workers, {connection.vendor}, token auth, page size 50, sequential client",
+        f"gunicorn 2 sync workers, {connection.vendor}, token auth, page size 50, "
+        "one client at a time",
     )
 
 

@@ -44,8 +44,8 @@ def main() -> None:
     setup_django(folder)
     from django.conf import settings
     from django.db import connection
-
     from fleet import REGION, build_fleet
+
     from instances.models import ServiceInstance, Status
     from nestops.celery import app
     from nestops.cloud import ecs
@@ -68,7 +68,9 @@ def main() -> None:
     for instance in instances:
         instance.refresh_from_db()
         kind = Kind.START if instance.status == Status.STOPPED else Kind.STOP
-        queued.append(request_operation(instance=instance, kind=kind, actor=None, source="api")[0].pk)
+        queued.append(
+            request_operation(instance=instance, kind=kind, actor=None, source="api")[0].pk
+        )
     submit_ms = (time.perf_counter() - submit_started) * 1000 / len(queued)
 
     env = {
@@ -83,10 +85,26 @@ def main() -> None:
     # process runs its tasks in a pool of threads.
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "nestops", "worker", "--pool", "threads",
-             "--concurrency", str(THREADS), "--hostname", f"bench{n}@%h", "--loglevel",
-             "WARNING", "--without-heartbeat", "--without-mingle"],
-            cwd=ROOT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "nestops",
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                str(THREADS),
+                "--hostname",
+                f"bench{n}@%h",
+                "--loglevel",
+                "WARNING",
+                "--without-heartbeat",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=env,
         )
         for n in range(2)
     ]

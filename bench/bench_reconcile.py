@@ -16,8 +16,8 @@ def main() -> None:
     setup_django(folder)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
     from fleet import build_fleet
+
     from instances.reconcile import reconcile_instances
 
     sim = start_cloudsim(folder / "cloudsim")

@@ -22,7 +22,11 @@ def build_fleet(sim: Any, count: int, *, team_slug: str = "bench") -> tuple[Any,
     vpc_id, _ = vpc.create_vpc(REGION, cidr_block="10.0.0.0/8", name="bench", client_token="bv")
     _wait(sim, lambda: vpc.describe_vpc(REGION, vpc_id).status == "Available")
     vswitch_id, _ = vpc.create_vswitch(
-        REGION, vpc_id=vpc_id, zone_id=zone, cidr_block="10.0.0.0/16", name="bench",
+        REGION,
+        vpc_id=vpc_id,
+        zone_id=zone,
+        cidr_block="10.0.0.0/16",
+        name="bench",
         client_token="bs",
     )
     _wait(sim, lambda: vpc.describe_vswitch(REGION, vswitch_id).status == "Available")

@@ -82,6 +82,7 @@ def report(script: str, figures: dict[str, Any], notes: str = "") -> None:
     out = ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{script}.json").write_text(
-        json.dumps({"figures": figures, "notes": notes, "at": time.strftime("%Y-%m-%d %H:%M")},
-                   indent=2)
+        json.dumps(
+            {"figures": figures, "notes": notes, "at": time.strftime("%Y-%m-%d %H:%M")}, indent=2
+        )
     )

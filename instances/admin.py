@@ -23,7 +23,9 @@ def _act(kind: str, label: str, params: dict[str, Any] | None = None) -> Any:
                     remote_addr=request.META.get("REMOTE_ADDR"),
                 )
             except OperationRefused as exc:
-                modeladmin.message_user(request, f"{instance.public_id}: {exc.message}", messages.ERROR)
+                modeladmin.message_user(
+                    request, f"{instance.public_id}: {exc.message}", messages.ERROR
+                )
             else:
                 modeladmin.message_user(
                     request, f"{instance.public_id}: {label} queued as {operation.public_id}"
@@ -38,7 +40,17 @@ def _act(kind: str, label: str, params: dict[str, Any] | None = None) -> Any:
 class ServiceInstanceAdmin(admin.ModelAdmin):
     """Instances; every change to a host goes through an operation (source ``admin``)."""
 
-    list_display = ["public_id", "name", "team", "status", "instance_type", "region", "zone", "charge_type", "created_at"]
+    list_display = [
+        "public_id",
+        "name",
+        "team",
+        "status",
+        "instance_type",
+        "region",
+        "zone",
+        "charge_type",
+        "created_at",
+    ]
     list_filter = ["status", "region", "charge_type", "template", "team"]
     search_fields = ["public_id", "name", "cloud_instance_id"]
     date_hierarchy = "created_at"
@@ -46,7 +58,8 @@ class ServiceInstanceAdmin(admin.ModelAdmin):
     readonly_fields = [
         f.name
         for f in ServiceInstance._meta.get_fields()
-        if getattr(f, "concrete", False) and f.name not in ("name", "webui_password", "host_password", "id")
+        if getattr(f, "concrete", False)
+        and f.name not in ("name", "webui_password", "host_password", "id")
     ]
     actions = [
         _act(Kind.START, "Start"),

@@ -282,12 +282,18 @@ def _required(request: Request, name: str) -> str:
 class ZonesView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(parameters=[OpenApiParameter("region", str, required=True)], responses={200: dict})
+    @extend_schema(
+        parameters=[OpenApiParameter("region", str, required=True)], responses={200: dict}
+    )
     def get(self, request: Request) -> Response:
         region = _required(request, "region")
         if region not in {r.region_id for r in catalog.regions()}:
-            raise serializers.ValidationError({"region": [_("Region %(region)s is not offered.") % {"region": region}]})
-        return Response([{"zone_id": z.zone_id, "local_name": z.local_name} for z in catalog.zones(region)])
+            raise serializers.ValidationError(
+                {"region": [_("Region %(region)s is not offered.") % {"region": region}]}
+            )
+        return Response(
+            [{"zone_id": z.zone_id, "local_name": z.local_name} for z in catalog.zones(region)]
+        )
 
 
 class InstanceTypesView(APIView):
@@ -310,7 +316,16 @@ class InstanceTypesView(APIView):
         if charge_type not in ChargeType.values:
             raise serializers.ValidationError({"charge_type": [_("Use PostPaid or PrePaid.")]})
         if region not in {r.region_id for r in catalog.regions()}:
-            raise serializers.ValidationError({"region": [_("Region %(region)s is not offered.") % {"region": region}]})
+            raise serializers.ValidationError(
+                {"region": [_("Region %(region)s is not offered.") % {"region": region}]}
+            )
         if zone not in {z.zone_id for z in catalog.zones(region)}:
-            raise serializers.ValidationError({"zone": [_("Zone %(zone)s is not in region %(region)s.") % {"zone": zone, "region": region}]})
+            raise serializers.ValidationError(
+                {
+                    "zone": [
+                        _("Zone %(zone)s is not in region %(region)s.")
+                        % {"zone": zone, "region": region}
+                    ]
+                }
+            )
         return Response([o.as_dict() for o in catalog.offers(region, zone, charge_type)])

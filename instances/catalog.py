@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from nestops.cloud import ecs
@@ -30,9 +29,7 @@ def _cached(key: str, ttl: int, compute: Callable[[], T]) -> T:
 
 
 def regions() -> list[ecs.Region]:
-    found = _cached(
-        "catalog:regions", settings.NESTOPS_CATALOG_TTL_SECONDS, ecs.describe_regions
-    )
+    found = _cached("catalog:regions", settings.NESTOPS_CATALOG_TTL_SECONDS, ecs.describe_regions)
     if settings.NESTOPS_REGIONS:
         return [r for r in found if r.region_id in settings.NESTOPS_REGIONS]
     return found
@@ -48,9 +45,7 @@ def zones(region: str) -> list[ecs.Zone]:
 
 def gpu_types(region: str) -> dict[str, ecs.InstanceTypeSpec]:
     def compute() -> dict[str, ecs.InstanceTypeSpec]:
-        return {
-            t.instance_type: t for t in ecs.describe_instance_types(region) if t.gpu_amount > 0
-        }
+        return {t.instance_type: t for t in ecs.describe_instance_types(region) if t.gpu_amount > 0}
 
     return _cached(f"catalog:types:{region}", settings.NESTOPS_CATALOG_TTL_SECONDS, compute)
 

@@ -87,8 +87,9 @@ def _reconcile_one(
     instance: ServiceInstance, host: ecs.Instance | None, report: ReconcileReport
 ) -> None:
     if host is None:
-        _correct(instance, Status.DELETED, "", "the ECS instance was released outside nestops",
-                 report)
+        _correct(
+            instance, Status.DELETED, "", "the ECS instance was released outside nestops", report
+        )
         return
     wanted = CLOUD_STATUS.get(host.status)
     stopped_mode = host.stopped_mode if wanted == Status.STOPPED else ""
@@ -145,8 +146,11 @@ def _correct(
             team=locked.team,
             action=AuditAction.INSTANCE_DRIFT,
             target=locked.public_id,
-            details={"before": before, "after": {"status": status, "stopped_mode": stopped_mode},
-                     "why": why},
+            details={
+                "before": before,
+                "after": {"status": status, "stopped_mode": stopped_mode},
+                "why": why,
+            },
         )
     report.corrected.append(instance.public_id)
     logger.info("reconcile corrected %s: %s", instance.public_id, why)

@@ -181,7 +181,9 @@ class InstanceCreateSerializer(serializers.Serializer):
 
     def validate_vpc_cidr(self, value: str) -> str:
         return str(
-            _checked(validation.parse_private_cidr, value, validation.VPC_MASKS, _("The VPC CIDR block"))
+            _checked(
+                validation.parse_private_cidr, value, validation.VPC_MASKS, _("The VPC CIDR block")
+            )
         )
 
     def validate_vswitch_cidr(self, value: str) -> str:
@@ -202,10 +204,10 @@ class InstanceCreateSerializer(serializers.Serializer):
     def validate_team(self, slug: str) -> Team:
         team = Team.objects.filter(slug=slug).first()
         user = self.context["request"].user
-        if team is None or not (
-            user.is_superuser or team.memberships.filter(user=user).exists()
-        ):
-            raise serializers.ValidationError(_("You are not a member of team %(team)s.") % {"team": slug})
+        if team is None or not (user.is_superuser or team.memberships.filter(user=user).exists()):
+            raise serializers.ValidationError(
+                _("You are not a member of team %(team)s.") % {"team": slug}
+            )
         return team
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -229,11 +231,15 @@ class InstanceCreateSerializer(serializers.Serializer):
         else:
             errors.update(validation.validate_network(data["vpc_cidr"], data["vswitch_cidr"]))
         try:
-            validation.validate_period(data["charge_type"], data.get("period"), data.get("period_unit"))
+            validation.validate_period(
+                data["charge_type"], data.get("period"), data.get("period_unit")
+            )
         except DjangoValidationError as exc:
             errors["period"] = exc.messages
         if ServiceInstance.objects.alive().filter(team=data["team"], name=data["name"]).exists():
-            errors["name"] = [_("Your team already has an instance named %(name)s.") % {"name": data["name"]}]
+            errors["name"] = [
+                _("Your team already has an instance named %(name)s.") % {"name": data["name"]}
+            ]
         if not errors:
             errors.update(
                 catalog.check_offer(
@@ -250,7 +256,10 @@ class InstanceCreateSerializer(serializers.Serializer):
 
     def _team(self, team: Team | None, user: Any) -> Team:
         if team is not None:
-            if not (user.is_superuser or team.memberships.filter(user=user, role__in=[Role.OPERATOR, Role.ADMIN]).exists()):
+            if not (
+                user.is_superuser
+                or team.memberships.filter(user=user, role__in=[Role.OPERATOR, Role.ADMIN]).exists()
+            ):
                 raise exceptions.PermissionDenied(
                     _("Your role in team %(team)s does not allow deploying.") % {"team": team.slug}
                 )
@@ -324,7 +333,11 @@ class ResizeSerializer(serializers.Serializer):
             )
         if data["instance_type"] == instance.instance_type:
             raise serializers.ValidationError(
-                {"instance_type": [_("The host already is %(type)s.") % {"type": instance.instance_type}]}
+                {
+                    "instance_type": [
+                        _("The host already is %(type)s.") % {"type": instance.instance_type}
+                    ]
+                }
             )
         catalog.forget_stock(instance.region)
         errors = catalog.check_offer(
@@ -335,7 +348,9 @@ class ResizeSerializer(serializers.Serializer):
             template=instance.template,
         )
         if errors:
-            raise serializers.ValidationError({"instance_type": sum(errors.values(), [])})
+            raise serializers.ValidationError(
+                {"instance_type": [m for messages in errors.values() for m in messages]}
+            )
         return data
 
 
@@ -357,7 +372,10 @@ class DeleteSerializer(serializers.Serializer):
                             "%(instance)s is a subscription that runs until %(date)s. Deleting it "
                             "terminates the subscription: confirm with terminate_subscription."
                         )
-                        % {"instance": instance.public_id, "date": f"{instance.expires_at:%Y-%m-%d}"}
+                        % {
+                            "instance": instance.public_id,
+                            "date": f"{instance.expires_at:%Y-%m-%d}",
+                        }
                     ]
                 }
             )

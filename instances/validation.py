@@ -68,9 +68,7 @@ def validate_host_password(password: str) -> None:
         )
 
 
-def parse_private_cidr(
-    value: str, *, masks: tuple[int, int], label: str
-) -> ipaddress.IPv4Network:
+def parse_private_cidr(value: str, *, masks: tuple[int, int], label: str) -> ipaddress.IPv4Network:
     text = value.strip()
     try:
         loose = ipaddress.IPv4Network(text, strict=False)
@@ -93,9 +91,7 @@ def parse_private_cidr(
     network = loose
     if not any(network.subnet_of(r) for r in PRIVATE_RANGES):
         raise ValidationError(
-            _(
-                "%(label)s must lie inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16."
-            )
+            _("%(label)s must lie inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.")
             % {"label": label},
             code="cidr_not_private",
         )

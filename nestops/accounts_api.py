@@ -38,8 +38,8 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self) -> QuerySet[Team]:
         user = self.request.user
-        teams = Team.objects.all() if user.is_superuser else Team.objects.filter(
-            memberships__user=user
+        teams = (
+            Team.objects.all() if user.is_superuser else Team.objects.filter(memberships__user=user)
         )
         return teams.order_by("name")
 

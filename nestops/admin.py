@@ -34,11 +34,28 @@ class MembershipAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are listed and can be revoked here; their values are never stored or shown."""
 
-    list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     list_filter = ["revoked_at"]
     search_fields = ["name", "user__username", "prefix"]
     readonly_fields = ["public_id", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
-    fields = ["public_id", "user", "name", "prefix", "expires_at", "created_at", "last_used_at", "revoked_at"]
+    fields = [
+        "public_id",
+        "user",
+        "name",
+        "prefix",
+        "expires_at",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

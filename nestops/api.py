@@ -17,9 +17,7 @@ from nestops.cloud import CloudError
 from nestops.models import Membership, Role, Team
 
 
-def error_response(
-    code: str, message: str, details: Any = None, *, http_status: int
-) -> Response:
+def error_response(code: str, message: str, details: Any = None, *, http_status: int) -> Response:
     return Response(
         {"code": code, "message": message, "details": details or {}}, status=http_status
     )
@@ -47,7 +45,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        details = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        details = (
+            response.data
+            if isinstance(response.data, dict)
+            else {"non_field_errors": response.data}
+        )
         first = _first_message(details)
         response.data = {
             "code": "invalid",
@@ -89,7 +91,9 @@ def client_address(request: Request) -> str | None:
 
 
 def membership(user: Any, team: Team) -> Membership | None:
-    return Membership.objects.filter(user=user, team=team).first() if user.is_authenticated else None
+    return (
+        Membership.objects.filter(user=user, team=team).first() if user.is_authenticated else None
+    )
 
 
 def has_role(user: Any, team: Team, role: str) -> bool:
@@ -111,9 +115,9 @@ class TeamRolePermission(permissions.BasePermission):
 
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         team = obj if isinstance(obj, Team) else obj.team
-        if request.method in permissions.SAFE_METHODS and getattr(view, "action", "") not in getattr(
-            view, "operator_actions", ()
-        ):
+        if request.method in permissions.SAFE_METHODS and getattr(
+            view, "action", ""
+        ) not in getattr(view, "operator_actions", ()):
             return has_role(request.user, team, Role.VIEWER)
         return has_role(request.user, team, getattr(view, "action_role", Role.OPERATOR))
 

@@ -29,11 +29,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         value = value.strip()
         if not value or " " in value:
             raise exceptions.AuthenticationFailed(_("Malformed Authorization header."))
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(digest=token_digest(value))
-            .first()
-        )
+        token = ApiToken.objects.select_related("user").filter(digest=token_digest(value)).first()
         if token is None or not token.is_usable or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
         now = timezone.now()

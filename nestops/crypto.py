@@ -51,4 +51,6 @@ def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode("ascii")).decode("utf-8")
     except InvalidToken:
-        raise DecryptionError("the stored secret cannot be decrypted with the configured keys")
+        raise DecryptionError(
+            "the stored secret cannot be decrypted with the configured keys"
+        ) from None

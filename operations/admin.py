@@ -12,7 +12,16 @@ from operations.models import Operation
 class OperationAdmin(admin.ModelAdmin):
     """Read only: operations are records of what happened."""
 
-    list_display = ["public_id", "kind", "instance", "status", "source", "actor", "created_at", "finished_at"]
+    list_display = [
+        "public_id",
+        "kind",
+        "instance",
+        "status",
+        "source",
+        "actor",
+        "created_at",
+        "finished_at",
+    ]
     list_filter = ["status", "kind", "source"]
     search_fields = ["public_id", "instance__public_id", "instance__name", "error_code"]
     date_hierarchy = "created_at"

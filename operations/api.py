@@ -45,7 +45,11 @@ class OperationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         )
 
     def get_serializer_class(self) -> type[OperationSerializer]:
-        return OperationDetailSerializer if self.action in ("retrieve", "cancel") else OperationSerializer
+        return (
+            OperationDetailSerializer
+            if self.action in ("retrieve", "cancel")
+            else OperationSerializer
+        )
 
     def get_object(self) -> Operation:
         operation = super().get_object()

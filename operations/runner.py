@@ -54,9 +54,7 @@ def claim(operation_id: int) -> tuple[Operation, datetime] | None:
     )
     if not claimed:
         return None
-    operation = Operation.objects.select_related("instance", "instance__team").get(
-        pk=operation_id
-    )
+    operation = Operation.objects.select_related("instance", "instance__team").get(pk=operation_id)
     return operation, operation.lease_until
 
 
@@ -121,7 +119,9 @@ class Run:
             except LeaseLost:
                 raise
             except Exception as exc:
-                logger.exception("operation %s step %s crashed", self.operation.public_id, step.name)
+                logger.exception(
+                    "operation %s step %s crashed", self.operation.public_id, step.name
+                )
                 self.ctx.log("internal error:\n" + traceback.format_exc()[-3000:])
                 self.step_failed("InternalError", f"{type(exc).__name__}: {exc}")
             else:
@@ -297,9 +297,7 @@ class Run:
         }
         if release:
             fields["lease_until"] = None
-        updated = Operation.objects.filter(pk=operation.pk, lease_until=self.lease).update(
-            **fields
-        )
+        updated = Operation.objects.filter(pk=operation.pk, lease_until=self.lease).update(**fields)
         if not updated:
             raise LeaseLost(operation.public_id)
         if release:

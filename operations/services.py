@@ -219,8 +219,8 @@ def request_operation(
             )
             if kind == Kind.DELETE:
                 # Delete wins: everything else on the host is asked to stop first.
-                for other in Operation.objects.active().filter(instance=locked).exclude(
-                    pk=operation.pk
+                for other in (
+                    Operation.objects.active().filter(instance=locked).exclude(pk=operation.pk)
                 ):
                     other.cancel_requested = True
                     other.next_attempt_at = timezone.now()
@@ -265,4 +265,3 @@ def cancel_operation(*, operation: Operation, actor: Any) -> Operation:
         _enqueue_on_commit(locked)
     operation.refresh_from_db()
     return operation
-

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-
 for _name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
     os.environ.pop(_name, None)
 

@@ -2,71 +2,233 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import nestops.fields
-import nestops.ids
 from django.conf import settings
 from django.db import migrations, models
 
+import nestops.fields
+import nestops.ids
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('nestops', '0001_initial'),
+        ("nestops", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ServiceInstance',
+            name="ServiceInstance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=nestops.ids.new_instance_id, editable=False, max_length=16, unique=True, verbose_name='id')),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('template', models.CharField(choices=[('sd-webui', 'Stable Diffusion WebUI (AUTOMATIC1111)'), ('sd-webui-forge', 'Stable Diffusion WebUI Forge')], default='sd-webui', max_length=20, verbose_name='template')),
-                ('region', models.CharField(max_length=32, verbose_name='region')),
-                ('zone', models.CharField(max_length=32, verbose_name='zone')),
-                ('instance_type', models.CharField(max_length=48, verbose_name='instance type')),
-                ('charge_type', models.CharField(choices=[('PostPaid', 'Pay-as-you-go'), ('PrePaid', 'Subscription')], default='PostPaid', max_length=10, verbose_name='charge type')),
-                ('period', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='period')),
-                ('period_unit', models.CharField(blank=True, choices=[('Month', 'Month'), ('Week', 'Week')], max_length=8, verbose_name='period unit')),
-                ('auto_renew', models.BooleanField(default=False, verbose_name='auto-renew')),
-                ('system_disk_category', models.CharField(default='cloud_essd', max_length=24, verbose_name='system disk')),
-                ('system_disk_size', models.PositiveIntegerField(default=200, verbose_name='system disk size (GB)')),
-                ('bandwidth_out', models.PositiveSmallIntegerField(default=10, verbose_name='bandwidth (Mbit/s)')),
-                ('vpc_cidr', models.CharField(blank=True, max_length=18, verbose_name='VPC CIDR')),
-                ('vswitch_cidr', models.CharField(blank=True, max_length=18, verbose_name='vSwitch CIDR')),
-                ('vpc_id', models.CharField(blank=True, max_length=64, verbose_name='VPC')),
-                ('vswitch_id', models.CharField(blank=True, max_length=64, verbose_name='vSwitch')),
-                ('owns_network', models.BooleanField(default=True, help_text='Delete removes the VPC and vSwitch only when nestops created them.', verbose_name='network created by nestops')),
-                ('security_group_id', models.CharField(blank=True, max_length=64, verbose_name='security group')),
-                ('cloud_instance_id', models.CharField(blank=True, max_length=64, verbose_name='ECS instance')),
-                ('public_access', models.BooleanField(default=False, verbose_name='public access')),
-                ('public_ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='public IP')),
-                ('private_ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='private IP')),
-                ('webui_endpoint', models.CharField(blank=True, max_length=200, verbose_name='WebUI endpoint')),
-                ('webui_user', models.CharField(default='admin', max_length=32, verbose_name='WebUI user')),
-                ('webui_password', nestops.fields.EncryptedTextField(blank=True, editable=False, verbose_name='WebUI password')),
-                ('host_password', nestops.fields.EncryptedTextField(blank=True, editable=False, verbose_name='host login password')),
-                ('status', models.CharField(choices=[('deploying', 'Deploying'), ('deploy_failed', 'Deploy failed'), ('running', 'Running'), ('stopping', 'Stopping'), ('stopped', 'Stopped'), ('starting', 'Starting'), ('restarting', 'Restarting'), ('resizing', 'Resizing'), ('deleting', 'Deleting'), ('deleted', 'Deleted')], default='deploying', max_length=16, verbose_name='status')),
-                ('status_reason', models.TextField(blank=True, verbose_name='status reason')),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='status changed')),
-                ('stopped_mode', models.CharField(blank=True, choices=[('StopCharging', 'Save costs (StopCharging)'), ('KeepCharging', 'Keep resources (KeepCharging)')], max_length=16, verbose_name='stopped mode')),
-                ('running_since', models.DateTimeField(blank=True, null=True, verbose_name='running since')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='subscription ends')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('deleted_at', models.DateTimeField(blank=True, null=True, verbose_name='deleted')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='instances', to='nestops.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=nestops.ids.new_instance_id,
+                        editable=False,
+                        max_length=16,
+                        unique=True,
+                        verbose_name="id",
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                (
+                    "template",
+                    models.CharField(
+                        choices=[
+                            ("sd-webui", "Stable Diffusion WebUI (AUTOMATIC1111)"),
+                            ("sd-webui-forge", "Stable Diffusion WebUI Forge"),
+                        ],
+                        default="sd-webui",
+                        max_length=20,
+                        verbose_name="template",
+                    ),
+                ),
+                ("region", models.CharField(max_length=32, verbose_name="region")),
+                ("zone", models.CharField(max_length=32, verbose_name="zone")),
+                ("instance_type", models.CharField(max_length=48, verbose_name="instance type")),
+                (
+                    "charge_type",
+                    models.CharField(
+                        choices=[("PostPaid", "Pay-as-you-go"), ("PrePaid", "Subscription")],
+                        default="PostPaid",
+                        max_length=10,
+                        verbose_name="charge type",
+                    ),
+                ),
+                (
+                    "period",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="period"),
+                ),
+                (
+                    "period_unit",
+                    models.CharField(
+                        blank=True,
+                        choices=[("Month", "Month"), ("Week", "Week")],
+                        max_length=8,
+                        verbose_name="period unit",
+                    ),
+                ),
+                ("auto_renew", models.BooleanField(default=False, verbose_name="auto-renew")),
+                (
+                    "system_disk_category",
+                    models.CharField(
+                        default="cloud_essd", max_length=24, verbose_name="system disk"
+                    ),
+                ),
+                (
+                    "system_disk_size",
+                    models.PositiveIntegerField(default=200, verbose_name="system disk size (GB)"),
+                ),
+                (
+                    "bandwidth_out",
+                    models.PositiveSmallIntegerField(default=10, verbose_name="bandwidth (Mbit/s)"),
+                ),
+                ("vpc_cidr", models.CharField(blank=True, max_length=18, verbose_name="VPC CIDR")),
+                (
+                    "vswitch_cidr",
+                    models.CharField(blank=True, max_length=18, verbose_name="vSwitch CIDR"),
+                ),
+                ("vpc_id", models.CharField(blank=True, max_length=64, verbose_name="VPC")),
+                ("vswitch_id", models.CharField(blank=True, max_length=64, verbose_name="vSwitch")),
+                (
+                    "owns_network",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Delete removes the VPC and vSwitch only when nestops created them.",
+                        verbose_name="network created by nestops",
+                    ),
+                ),
+                (
+                    "security_group_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="security group"),
+                ),
+                (
+                    "cloud_instance_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="ECS instance"),
+                ),
+                ("public_access", models.BooleanField(default=False, verbose_name="public access")),
+                (
+                    "public_ip",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="public IP"),
+                ),
+                (
+                    "private_ip",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="private IP"),
+                ),
+                (
+                    "webui_endpoint",
+                    models.CharField(blank=True, max_length=200, verbose_name="WebUI endpoint"),
+                ),
+                (
+                    "webui_user",
+                    models.CharField(default="admin", max_length=32, verbose_name="WebUI user"),
+                ),
+                (
+                    "webui_password",
+                    nestops.fields.EncryptedTextField(
+                        blank=True, editable=False, verbose_name="WebUI password"
+                    ),
+                ),
+                (
+                    "host_password",
+                    nestops.fields.EncryptedTextField(
+                        blank=True, editable=False, verbose_name="host login password"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("deploying", "Deploying"),
+                            ("deploy_failed", "Deploy failed"),
+                            ("running", "Running"),
+                            ("stopping", "Stopping"),
+                            ("stopped", "Stopped"),
+                            ("starting", "Starting"),
+                            ("restarting", "Restarting"),
+                            ("resizing", "Resizing"),
+                            ("deleting", "Deleting"),
+                            ("deleted", "Deleted"),
+                        ],
+                        default="deploying",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("status_reason", models.TextField(blank=True, verbose_name="status reason")),
+                (
+                    "status_changed_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="status changed"
+                    ),
+                ),
+                (
+                    "stopped_mode",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("StopCharging", "Save costs (StopCharging)"),
+                            ("KeepCharging", "Keep resources (KeepCharging)"),
+                        ],
+                        max_length=16,
+                        verbose_name="stopped mode",
+                    ),
+                ),
+                (
+                    "running_since",
+                    models.DateTimeField(blank=True, null=True, verbose_name="running since"),
+                ),
+                (
+                    "expires_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="subscription ends"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("deleted_at", models.DateTimeField(blank=True, null=True, verbose_name="deleted")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="instances",
+                        to="nestops.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service instance',
-                'verbose_name_plural': 'service instances',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['team', 'status'], name='instance_team_status'), models.Index(fields=['region', 'status'], name='instance_region_status'), models.Index(fields=['team', '-created_at', '-id'], name='instance_team_newest_first')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'deleted'), _negated=True), fields=('team', 'name'), name='instance_name_unique_per_team')],
+                "verbose_name": "service instance",
+                "verbose_name_plural": "service instances",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["team", "status"], name="instance_team_status"),
+                    models.Index(fields=["region", "status"], name="instance_region_status"),
+                    models.Index(
+                        fields=["team", "-created_at", "-id"], name="instance_team_newest_first"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "deleted"), _negated=True),
+                        fields=("team", "name"),
+                        name="instance_name_unique_per_team",
+                    )
+                ],
             },
         ),
     ]

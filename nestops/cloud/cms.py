@@ -28,8 +28,12 @@ def _check(data: dict, action: str) -> None:
     code = str(data.get("Code") or "200")
     if code != "200" or data.get("Success") is False:
         kind = Transient if code.startswith("5") else InvalidRequest
-        raise kind(code, str(data.get("Message") or "CloudMonitor refused the call"),
-                   request_id=data.get("RequestId"), action=action)
+        raise kind(
+            code,
+            str(data.get("Message") or "CloudMonitor refused the call"),
+            request_id=data.get("RequestId"),
+            action=action,
+        )
 
 
 def _points(raw: object) -> list[Datapoint]:

@@ -140,7 +140,8 @@ def describe_zones(region: str) -> list[Zone]:
     request = request_model(ECS, "DescribeZonesRequest", region_id=region)
     data = call(ECS, region, "DescribeZones", request)
     return [
-        Zone(z["ZoneId"], z.get("LocalName") or z["ZoneId"]) for z in items(data.get("Zones"), "Zone")
+        Zone(z["ZoneId"], z.get("LocalName") or z["ZoneId"])
+        for z in items(data.get("Zones"), "Zone")
     ]
 
 
@@ -443,7 +444,9 @@ def _simple(action: str, model: str, region: str, dry_run: bool = False, **field
 
 def start_instance(region: str, instance_id: str, *, dry_run: bool = False) -> str:
     """Starts a stopped instance; returns the request id."""
-    return _simple("StartInstance", "StartInstanceRequest", region, dry_run, instance_id=instance_id)
+    return _simple(
+        "StartInstance", "StartInstanceRequest", region, dry_run, instance_id=instance_id
+    )
 
 
 def stop_instance(

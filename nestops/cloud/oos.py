@@ -61,7 +61,8 @@ def _outputs(raw: Any) -> list[CommandOutput]:
             CommandOutput(
                 instance_id=str(entry.get("instanceId") or ""),
                 output=str(entry.get("invocationOutput") or ""),
-                exit_code=int(code) if isinstance(code, int | str) and str(code).lstrip("-").isdigit()
+                exit_code=int(code)
+                if isinstance(code, int | str) and str(code).lstrip("-").isdigit()
                 else None,
                 status=str(entry.get("invocationStatus") or ""),
             )
@@ -116,7 +117,9 @@ def start_run_command(
 
 
 def get_execution(region: str, execution_id: str) -> Execution | None:
-    request = request_model(OOS, "ListExecutionsRequest", region_id=region, execution_id=execution_id)
+    request = request_model(
+        OOS, "ListExecutionsRequest", region_id=region, execution_id=execution_id
+    )
     data = call(OOS, region, "ListExecutions", request)
     for raw in data.get("Executions") or []:
         if raw.get("ExecutionId") == execution_id:
@@ -155,5 +158,7 @@ def list_task_executions(region: str, execution_id: str) -> list[TaskExecution]:
 
 
 def cancel_execution(region: str, execution_id: str) -> str:
-    request = request_model(OOS, "CancelExecutionRequest", region_id=region, execution_id=execution_id)
+    request = request_model(
+        OOS, "CancelExecutionRequest", region_id=region, execution_id=execution_id
+    )
     return str(call(OOS, region, "CancelExecution", request).get("RequestId") or "")

@@ -99,7 +99,9 @@ def create_vswitch(
 
 
 def describe_vswitch(region: str, vswitch_id: str) -> VSwitch | None:
-    request = request_model(VPC, "DescribeVSwitchesRequest", region_id=region, v_switch_id=vswitch_id)
+    request = request_model(
+        VPC, "DescribeVSwitchesRequest", region_id=region, v_switch_id=vswitch_id
+    )
     data = call(VPC, region, "DescribeVSwitches", request)
     for raw in items(data.get("VSwitches"), "VSwitch"):
         if raw.get("VSwitchId") == vswitch_id:

@@ -74,7 +74,9 @@ def wait_stopped(ctx: StepContext) -> Next | Wait:
     return Next()
 
 
-def run_script(ctx: StepContext, purpose: str, name: str, arguments: dict[str, str | int]) -> Next | Wait:
+def run_script(
+    ctx: StepContext, purpose: str, name: str, arguments: dict[str, str | int]
+) -> Next | Wait:
     """Starts a host script once (ClientToken per operation) and waits for it to finish."""
     instance = ctx.instance
     key = f"execution:{purpose}"
@@ -246,7 +248,11 @@ def delete_vpc(ctx: StepContext) -> Next | Wait:
     if not instance.owns_network or not instance.vpc_id:
         return Next()
     return _delete_dependency(
-        ctx, "vpc_id", "VPC", instance.vpc_id, lambda: vpc.delete_vpc(instance.region, instance.vpc_id)
+        ctx,
+        "vpc_id",
+        "VPC",
+        instance.vpc_id,
+        lambda: vpc.delete_vpc(instance.region, instance.vpc_id),
     )
 
 

@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from instances import catalog
 from instances.models import Status
 from instances.services import change_status
+from nestops.cloud import ecs
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
 from operations.handlers.common import describe_host, poll, refresh_status_from_cloud
-from nestops.cloud import ecs
 
 
 def check_stock(ctx: StepContext) -> Next:
@@ -24,7 +24,9 @@ def check_stock(ctx: StepContext) -> Next:
         template=instance.template,
     )
     if errors:
-        raise StepFailed("OperationDenied.NoStock", " ".join(sum(errors.values(), [])))
+        raise StepFailed(
+            "OperationDenied.NoStock", " ".join(m for messages in errors.values() for m in messages)
+        )
     return Next()
 
 

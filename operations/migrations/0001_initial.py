@@ -2,57 +2,196 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import nestops.ids
 from django.conf import settings
 from django.db import migrations, models
 
+import nestops.ids
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('instances', '0001_initial'),
-        ('nestops', '0001_initial'),
+        ("instances", "0001_initial"),
+        ("nestops", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Operation',
+            name="Operation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=nestops.ids.new_operation_id, editable=False, max_length=16, unique=True, verbose_name='id')),
-                ('kind', models.CharField(choices=[('deploy', 'Deploy'), ('start', 'Start'), ('stop', 'Stop'), ('restart', 'Restart'), ('resize', 'Resize'), ('delete', 'Delete')], max_length=24, verbose_name='kind')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=12, verbose_name='status')),
-                ('params', models.JSONField(blank=True, default=dict, verbose_name='parameters')),
-                ('state', models.JSONField(blank=True, default=dict)),
-                ('steps', models.JSONField(blank=True, default=list, verbose_name='steps')),
-                ('log', models.TextField(blank=True, verbose_name='log')),
-                ('error_code', models.CharField(blank=True, max_length=100, verbose_name='error code')),
-                ('error_message', models.TextField(blank=True, verbose_name='error message')),
-                ('source', models.CharField(choices=[('dashboard', 'Dashboard'), ('api', 'API'), ('admin', 'Admin'), ('idle_policy', 'Idle policy'), ('schedule', 'Schedule'), ('budget', 'Budget'), ('system', 'System')], max_length=16, verbose_name='source')),
-                ('remote_addr', models.GenericIPAddressField(blank=True, null=True, verbose_name='from address')),
-                ('idempotency_key', models.CharField(blank=True, max_length=128, verbose_name='idempotency key')),
-                ('request_fingerprint', models.CharField(blank=True, max_length=64)),
-                ('cancel_requested', models.BooleanField(default=False, verbose_name='cancel requested')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('deadline_at', models.DateTimeField(blank=True, null=True, verbose_name='deadline')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='attempts')),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='next attempt')),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('instance', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='operations', to='instances.serviceinstance')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='operations', to='nestops.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=nestops.ids.new_operation_id,
+                        editable=False,
+                        max_length=16,
+                        unique=True,
+                        verbose_name="id",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("deploy", "Deploy"),
+                            ("start", "Start"),
+                            ("stop", "Stop"),
+                            ("restart", "Restart"),
+                            ("resize", "Resize"),
+                            ("delete", "Delete"),
+                        ],
+                        max_length=24,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("params", models.JSONField(blank=True, default=dict, verbose_name="parameters")),
+                ("state", models.JSONField(blank=True, default=dict)),
+                ("steps", models.JSONField(blank=True, default=list, verbose_name="steps")),
+                ("log", models.TextField(blank=True, verbose_name="log")),
+                (
+                    "error_code",
+                    models.CharField(blank=True, max_length=100, verbose_name="error code"),
+                ),
+                ("error_message", models.TextField(blank=True, verbose_name="error message")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("dashboard", "Dashboard"),
+                            ("api", "API"),
+                            ("admin", "Admin"),
+                            ("idle_policy", "Idle policy"),
+                            ("schedule", "Schedule"),
+                            ("budget", "Budget"),
+                            ("system", "System"),
+                        ],
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "remote_addr",
+                    models.GenericIPAddressField(
+                        blank=True, null=True, verbose_name="from address"
+                    ),
+                ),
+                (
+                    "idempotency_key",
+                    models.CharField(blank=True, max_length=128, verbose_name="idempotency key"),
+                ),
+                ("request_fingerprint", models.CharField(blank=True, max_length=64)),
+                (
+                    "cancel_requested",
+                    models.BooleanField(default=False, verbose_name="cancel requested"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished"),
+                ),
+                (
+                    "deadline_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="deadline"),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="attempts")),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="next attempt"
+                    ),
+                ),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "instance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="operations",
+                        to="instances.serviceinstance",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="operations",
+                        to="nestops.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'operation',
-                'verbose_name_plural': 'operations',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='operation_due'), models.Index(fields=['team', '-created_at'], name='operation_team_time'), models.Index(fields=['instance', '-created_at'], name='operation_instance_time')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('idempotency_key', ''), _negated=True), fields=('actor', 'idempotency_key'), name='operation_idempotency_key_unique_per_actor'), models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'running']), ('kind__in', ['deploy', 'start', 'stop', 'restart', 'resize', 'delete']), models.Q(('kind', 'delete'), _negated=True)), fields=('instance',), name='operation_one_active_lifecycle_per_instance'), models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'running']), ('kind', 'delete')), fields=('instance',), name='operation_one_active_delete_per_instance')],
+                "verbose_name": "operation",
+                "verbose_name_plural": "operations",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["status", "next_attempt_at"], name="operation_due"),
+                    models.Index(fields=["team", "-created_at"], name="operation_team_time"),
+                    models.Index(
+                        fields=["instance", "-created_at"], name="operation_instance_time"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("idempotency_key", ""), _negated=True),
+                        fields=("actor", "idempotency_key"),
+                        name="operation_idempotency_key_unique_per_actor",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(
+                            ("status__in", ["pending", "running"]),
+                            (
+                                "kind__in",
+                                ["deploy", "start", "stop", "restart", "resize", "delete"],
+                            ),
+                            models.Q(("kind", "delete"), _negated=True),
+                        ),
+                        fields=("instance",),
+                        name="operation_one_active_lifecycle_per_instance",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(
+                            ("status__in", ["pending", "running"]), ("kind", "delete")
+                        ),
+                        fields=("instance",),
+                        name="operation_one_active_delete_per_instance",
+                    ),
+                ],
             },
         ),
     ]

@@ -21,9 +21,9 @@ def test_it_names_the_variable_and_the_expected_form_for_a_bad_boolean() -> None
 
 def test_it_refuses_numbers_out_of_range_or_not_numbers() -> None:
     env = Env({"PORT": "70000", "X": "ten", "F": "nan"})
-    with pytest.raises(ImproperlyConfigured, match="PORT='70000'.*at most 65535"):
+    with pytest.raises(ImproperlyConfigured, match=r"PORT='70000'.*at most 65535"):
         env.int("PORT", 1, minimum=1, maximum=65535)
-    with pytest.raises(ImproperlyConfigured, match="X='ten'.*whole number"):
+    with pytest.raises(ImproperlyConfigured, match=r"X='ten'.*whole number"):
         env.int("X", 1)
     with pytest.raises(ImproperlyConfigured, match="finite"):
         env.float("F", 1.0)
@@ -31,7 +31,7 @@ def test_it_refuses_numbers_out_of_range_or_not_numbers() -> None:
 
 
 def test_it_accepts_only_listed_choices() -> None:
-    with pytest.raises(ImproperlyConfigured, match="NESTOPS_CLOUD='aws'.*sim, aliyun"):
+    with pytest.raises(ImproperlyConfigured, match=r"NESTOPS_CLOUD='aws'.*sim, aliyun"):
         Env({"NESTOPS_CLOUD": "aws"}).choice("NESTOPS_CLOUD", "sim", ("sim", "aliyun"))
 
 
@@ -42,7 +42,7 @@ def test_it_splits_lists_and_drops_blanks() -> None:
 
 def test_it_reads_json_and_reports_where_it_breaks() -> None:
     assert Env({"J": '{"a": 1}'}).json("J", None) == {"a": 1}
-    with pytest.raises(ImproperlyConfigured, match="J=.*valid JSON"):
+    with pytest.raises(ImproperlyConfigured, match=r"J=.*valid JSON"):
         Env({"J": "{a:"}).json("J", None)
 
 
@@ -57,7 +57,7 @@ def test_it_reads_a_secret_from_a_file(tmp_path) -> None:
 def test_it_refuses_a_secret_given_twice_or_a_missing_or_empty_file(tmp_path) -> None:
     with pytest.raises(ImproperlyConfigured, match="Set KEY or KEY_FILE, not both"):
         Env({"KEY": "a", "KEY_FILE": "/nope"}).secret("KEY")
-    with pytest.raises(ImproperlyConfigured, match="KEY_FILE='/nope' cannot be read"):
+    with pytest.raises(ImproperlyConfigured, match=r"KEY_FILE='/nope' cannot be read"):
         Env({"KEY_FILE": "/nope"}).secret("KEY")
     empty = tmp_path / "empty"
     empty.write_text("")

@@ -81,8 +81,21 @@ class WorkerProcess:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.log = log
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "nestops", "worker", "--pool", "solo",
-             "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "nestops",
+                "worker",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+            ],
             cwd=ROOT,
             env=env,
             stdout=log.open("ab"),
@@ -123,7 +136,9 @@ def worker_processes(transactional_db, broker, fast_operations, sim, tmp_path) -
         "NESTOPS_SECRET_KEY": django_settings.SECRET_KEY,
     }
     if broker.startswith("filesystem"):
-        env["NESTOPS_BROKER_DIR"] = str(Path(app.conf.broker_transport_options["data_folder_in"]).parent)
+        env["NESTOPS_BROKER_DIR"] = str(
+            Path(app.conf.broker_transport_options["data_folder_in"]).parent
+        )
 
     def start() -> WorkerProcess:
         process = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log")

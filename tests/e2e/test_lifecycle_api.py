@@ -54,14 +54,18 @@ def test_an_instance_lives_its_whole_life_through_the_api(sim, worker, as_alice)
         ("stop", {"mode": "KeepCharging"}, "stopped"),
         ("delete", {}, "deleted"),
     ]:
-        response = as_alice.post(f"/api/v1/instances/{body['id']}/{action}/", payload, format="json")
+        response = as_alice.post(
+            f"/api/v1/instances/{body['id']}/{action}/", payload, format="json"
+        )
         assert response.status_code == 202, (action, response.json())
         result = finished(as_alice, response.json()["id"])
         assert result["status"] == "succeeded", (action, result["log"])
         current = ServiceInstance.objects.get(public_id=body["id"])
         assert current.status == expected, action
     assert current.instance_type == "ecs.gn6i-c8g1.2xlarge"
-    assert not [i for i in sim.state()["instances"] if i["tags"].get("nestops:instance") == body["id"]]
+    assert not [
+        i for i in sim.state()["instances"] if i["tags"].get("nestops:instance") == body["id"]
+    ]
 
 
 def test_bad_input_gets_field_errors_and_creates_nothing(sim, worker, as_alice) -> None:
@@ -74,7 +78,8 @@ def test_bad_input_gets_field_errors_and_creates_nothing(sim, worker, as_alice) 
     details = response.json()["details"]
     assert "vpc_cidr" in details and "host_password" in details
     sold_out = as_alice.post(
-        "/api/v1/instances/", {**create_body("bad-2"), "instance_type": "ecs.nonexistent"},
+        "/api/v1/instances/",
+        {**create_body("bad-2"), "instance_type": "ecs.nonexistent"},
         format="json",
     )
     assert sold_out.status_code == 400 and "instance_type" in sold_out.json()["details"]
@@ -83,12 +88,18 @@ def test_bad_input_gets_field_errors_and_creates_nothing(sim, worker, as_alice) 
 
 def test_an_idempotency_key_returns_the_same_deploy(sim, worker, as_alice) -> None:
     body = create_body("idem-1")
-    first = as_alice.post("/api/v1/instances/", body, format="json", HTTP_IDEMPOTENCY_KEY="deploy-1")
-    again = as_alice.post("/api/v1/instances/", body, format="json", HTTP_IDEMPOTENCY_KEY="deploy-1")
+    first = as_alice.post(
+        "/api/v1/instances/", body, format="json", HTTP_IDEMPOTENCY_KEY="deploy-1"
+    )
+    again = as_alice.post(
+        "/api/v1/instances/", body, format="json", HTTP_IDEMPOTENCY_KEY="deploy-1"
+    )
     assert first.status_code == 201 and again.status_code == 200
     assert first.json()["id"] == again.json()["id"]
     other = as_alice.post(
-        "/api/v1/instances/", {**body, "name": "idem-2"}, format="json",
+        "/api/v1/instances/",
+        {**body, "name": "idem-2"},
+        format="json",
         HTTP_IDEMPOTENCY_KEY="deploy-1",
     )
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
@@ -96,7 +107,9 @@ def test_an_idempotency_key_returns_the_same_deploy(sim, worker, as_alice) -> No
     finished(as_alice, first.json()["operation"]["id"])
 
 
-def test_a_flushed_broker_is_recovered_by_dispatch_due(sim, broker, transactional_db, fast_operations, as_alice) -> None:
+def test_a_flushed_broker_is_recovered_by_dispatch_due(
+    sim, broker, transactional_db, fast_operations, as_alice
+) -> None:
     from celery.contrib.testing.worker import start_worker
 
     from nestops.celery import app
@@ -129,10 +142,18 @@ def test_a_worker_killed_mid_deploy_leaves_it_to_the_next_one(
     assert operation.status == OperationStatus.RUNNING
     worker_processes()
     # Beat's job: after the dead worker's lease runs out the operation is enqueued again.
-    wait_for(lambda: runner.dispatch_due() or Operation.objects.get(pk=operation.pk).lease_until is not None,
-             timeout=30, interval=0.5, what="dispatch_due")
+    wait_for(
+        lambda: (
+            runner.dispatch_due() or Operation.objects.get(pk=operation.pk).lease_until is not None
+        ),
+        timeout=30,
+        interval=0.5,
+        what="dispatch_due",
+    )
     result = finished(as_alice, operation_id, timeout=120)
     assert result["status"] == "succeeded", result["log"]
-    hosts = [i for i in sim.state()["instances"] if i["tags"].get("nestops:instance") == created["id"]]
+    hosts = [
+        i for i in sim.state()["instances"] if i["tags"].get("nestops:instance") == created["id"]
+    ]
     assert len(hosts) == 1
     assert ServiceInstance.objects.get(public_id=created["id"]).status == Status.RUNNING

@@ -41,9 +41,7 @@ def test_it_maps_cloud_codes_to_our_errors(code: str, status: int, expected: typ
 
 
 def test_only_throttled_and_transient_errors_are_retryable() -> None:
-    retryable = {
-        cls.__name__ for cls in errors.CloudError.__subclasses__() if cls.retryable
-    }
+    retryable = {cls.__name__ for cls in errors.CloudError.__subclasses__() if cls.retryable}
     assert retryable == {"Throttled", "Transient"}
 
 

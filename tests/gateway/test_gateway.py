@@ -29,7 +29,9 @@ REGION = "cn-hangzhou"
 def network(sim, request):
     """A VPC, vSwitch and security group of the test's own."""
     token = request.node.name[-40:]
-    vpc_id, _ = vpc.create_vpc(REGION, cidr_block="192.168.0.0/16", name="gw-net", client_token="v" + token)
+    vpc_id, _ = vpc.create_vpc(
+        REGION, cidr_block="192.168.0.0/16", name="gw-net", client_token="v" + token
+    )
     wait_available(sim, lambda: vpc.describe_vpc(REGION, vpc_id))
     zone = first_zone_with_stock()
     vswitch_id, _ = vpc.create_vswitch(
@@ -121,7 +123,9 @@ def test_a_repeated_client_token_returns_the_same_instance(network, sim) -> None
 def test_it_describes_instances_in_batches_of_one_hundred(network, sim) -> None:
     created = run(network, "batch-token", amount=3).instance_ids
     sim.reset_calls()
-    found = ecs.describe_instances(REGION, [*created, "i-doesnotexist", *["i-x%d" % n for n in range(120)]])
+    found = ecs.describe_instances(
+        REGION, [*created, "i-doesnotexist", *[f"i-x{n}" for n in range(120)]]
+    )
     assert set(found) == set(created)
     assert sim.calls().get("Ecs.DescribeInstances") == 2
     instance = found[created[0]]
@@ -142,7 +146,9 @@ def test_it_walks_pages_with_next_token(network, sim) -> None:
         )
         seen.update(i.instance_id for i in page.instances)
     assert created <= seen
-    assert created <= {i.instance_id for i in ecs.iter_instances(REGION, tags={"nestops:test": "gateway"})}
+    assert created <= {
+        i.instance_id for i in ecs.iter_instances(REGION, tags={"nestops:test": "gateway"})
+    }
 
 
 def wait_for_status(sim, instance_id: str, status: str) -> ecs.Instance:
@@ -237,16 +243,27 @@ def test_proxy_variables_never_reach_the_sdk(sim, settings, monkeypatch) -> None
 def test_vpc_rules_come_back_as_errors(sim) -> None:
     with pytest.raises(InvalidRequest):
         vpc.create_vpc(REGION, cidr_block="8.8.0.0/16", name="public", client_token="pub-vpc")
-    vpc_id, _ = vpc.create_vpc(REGION, cidr_block="10.0.0.0/16", name="gw-n", client_token="dep-vpc")
+    vpc_id, _ = vpc.create_vpc(
+        REGION, cidr_block="10.0.0.0/16", name="gw-n", client_token="dep-vpc"
+    )
     wait_available(sim, lambda: vpc.describe_vpc(REGION, vpc_id))
     zone = ecs.describe_zones(REGION)[0].zone_id
     with pytest.raises(InvalidRequest):
         vpc.create_vswitch(
-            REGION, vpc_id=vpc_id, zone_id=zone, cidr_block="172.16.0.0/24", name="gw-x",
+            REGION,
+            vpc_id=vpc_id,
+            zone_id=zone,
+            cidr_block="172.16.0.0/24",
+            name="gw-x",
             client_token="outside",
         )
     vswitch_id, _ = vpc.create_vswitch(
-        REGION, vpc_id=vpc_id, zone_id=zone, cidr_block="10.0.1.0/24", name="gw-x", client_token="in"
+        REGION,
+        vpc_id=vpc_id,
+        zone_id=zone,
+        cidr_block="10.0.1.0/24",
+        name="gw-x",
+        client_token="in",
     )
     wait_available(sim, lambda: vpc.describe_vswitch(REGION, vswitch_id))
     assert vpc.describe_vswitch(REGION, vswitch_id).vpc_id == vpc_id

@@ -69,10 +69,16 @@ def test_a_viewer_cannot_act_and_an_outsider_gets_404(as_bob, as_mallory, runnin
 
 
 def test_a_viewer_cannot_deploy(as_bob) -> None:
-    response = as_bob.post("/api/v1/instances/", {"name": "x1", "region": "cn-hangzhou",
-                                                   "zone": "cn-hangzhou-i",
-                                                   "instance_type": "ecs.gn6i-c4g1.xlarge"},
-                           format="json")
+    response = as_bob.post(
+        "/api/v1/instances/",
+        {
+            "name": "x1",
+            "region": "cn-hangzhou",
+            "zone": "cn-hangzhou-i",
+            "instance_type": "ecs.gn6i-c4g1.xlarge",
+        },
+        format="json",
+    )
     assert response.status_code == 403
 
 
@@ -103,7 +109,9 @@ def test_an_operator_renames_and_the_change_is_audited(as_alice, running) -> Non
     assert bad.status_code == 400 and "name" in bad.json()["details"]
 
 
-def test_credentials_are_revealed_only_through_the_audited_action(as_alice, as_bob, running) -> None:
+def test_credentials_are_revealed_only_through_the_audited_action(
+    as_alice, as_bob, running
+) -> None:
     for client in (as_alice, as_bob):
         detail = client.get(url(running)).content.decode()
         listing = client.get("/api/v1/instances/").content.decode()
@@ -118,9 +126,7 @@ def test_credentials_are_revealed_only_through_the_audited_action(as_alice, as_b
 
 
 def test_operations_are_scoped_like_instances(as_alice, as_bob, as_mallory, alice, running) -> None:
-    operation, _ = request_operation(
-        instance=running, kind=Kind.STOP, actor=alice, source="api"
-    )
+    operation, _ = request_operation(instance=running, kind=Kind.STOP, actor=alice, source="api")
     path = f"/api/v1/operations/{operation.public_id}/"
     assert as_alice.get(path).status_code == 200
     assert as_bob.get(path).status_code == 200
@@ -154,7 +160,7 @@ def test_an_expired_token_is_refused(alice, anonymous) -> None:
 
     from nestops.models import ApiToken
 
-    token, plain = ApiToken.issue(user=alice, name="old", expires_at=timezone.now() - timedelta(1))
+    _token, plain = ApiToken.issue(user=alice, name="old", expires_at=timezone.now() - timedelta(1))
     anonymous.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     response = anonymous.get("/api/v1/instances/")
     assert response.status_code == 401

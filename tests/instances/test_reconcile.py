@@ -46,12 +46,17 @@ def test_it_corrects_a_host_stopped_or_released_outside_nestops(sim, team, alice
 
     sim.reset_calls()
     report = reconcile_instances()
-    assert sorted(report.corrected) == sorted([stopped_outside.public_id, released_outside.public_id])
+    assert sorted(report.corrected) == sorted(
+        [stopped_outside.public_id, released_outside.public_id]
+    )
     assert sim.calls().get("Ecs.DescribeInstances") == 1
     stopped_outside.refresh_from_db()
     released_outside.refresh_from_db()
     untouched.refresh_from_db()
-    assert (stopped_outside.status, stopped_outside.stopped_mode) == (Status.STOPPED, "StopCharging")
+    assert (stopped_outside.status, stopped_outside.stopped_mode) == (
+        Status.STOPPED,
+        "StopCharging",
+    )
     assert stopped_outside.public_ip is None
     assert released_outside.status == Status.DELETED
     assert "released outside nestops" in released_outside.status_reason

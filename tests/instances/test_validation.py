@@ -24,7 +24,7 @@ def test_it_accepts_passwords_that_follow_the_compute_nest_rule(password: str) -
         ("ABCDEFG!", "password_weak"),
         ("Abc def1", "password_characters"),
         ("Abcdefg1\\", "password_characters"),
-        ("Abcdefg1\"", "password_characters"),
+        ('Abcdefg1"', "password_characters"),
         ("Abcdéfg1", "password_characters"),
     ],
 )

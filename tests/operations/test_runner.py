@@ -139,7 +139,9 @@ def test_stop_start_resize_and_delete(sim, team, alice) -> None:
     state = sim.state()
     assert not sim_instances_tagged(sim, instance.public_id)
     assert instance.vpc_id not in {v["vpc_id"] for v in state["vpcs"]}
-    assert instance.security_group_id not in {g["security_group_id"] for g in state["security_groups"]}
+    assert instance.security_group_id not in {
+        g["security_group_id"] for g in state["security_groups"]
+    }
 
 
 def test_start_waits_for_stock_then_gives_advice(sim, team, alice, settings) -> None:
@@ -154,7 +156,9 @@ def test_start_waits_for_stock_then_gives_advice(sim, team, alice, settings) -> 
         failed = drive(start, sim)
         assert failed.status == OperationStatus.FAILED
         assert failed.error_code == "OperationDenied.NoStock"
-        assert instance.zone in failed.error_message and instance.instance_type in failed.error_message
+        assert (
+            instance.zone in failed.error_message and instance.instance_type in failed.error_message
+        )
         assert "another zone" in failed.error_message
         instance.refresh_from_db()
         assert instance.status == Status.STOPPED and "NoStock" in instance.status_reason
@@ -178,7 +182,9 @@ def test_a_failed_deploy_removes_what_it_created(sim, team, alice) -> None:
     assert [s["phase"] for s in failed.steps].count("rollback") >= 3
 
 
-def test_a_timed_out_run_instances_is_retried_without_a_second_host(sim, team, alice, settings) -> None:
+def test_a_timed_out_run_instances_is_retried_without_a_second_host(
+    sim, team, alice, settings
+) -> None:
     settings.NESTOPS_CLOUD_READ_TIMEOUT_MS = 1000
     sim.set_faults(action="RunInstances", timeout_ratio=1.0, hang_ms=2500, count=1)
     instance, operation = deploy(team, alice, sim, name="timeout-1")
@@ -192,7 +198,7 @@ def test_operations_complete_while_half_the_calls_are_throttled(sim, team, alice
     offer = in_stock_offer()
     sim.set_faults(action="*", throttle_ratio=0.5, seed=7)
     try:
-        instance, operation = deploy(team, alice, sim, offer=offer, name="throttled-1")
+        _instance, operation = deploy(team, alice, sim, offer=offer, name="throttled-1")
         done = drive(operation, sim)
         assert done.status == OperationStatus.SUCCEEDED, done.log
         assert "Throttling" in done.log
@@ -201,7 +207,7 @@ def test_operations_complete_while_half_the_calls_are_throttled(sim, team, alice
 
 
 def test_a_lease_keeps_a_second_runner_out_until_it_expires(sim, team, alice, settings) -> None:
-    instance, operation = deploy(team, alice, sim, name="lease-1")
+    _instance, operation = deploy(team, alice, sim, name="lease-1")
     claimed = runner.claim(operation.pk)
     assert claimed is not None
     assert runner.claim(operation.pk) is None  # a second delivery finds the lease taken
@@ -238,7 +244,9 @@ def test_secrets_never_reach_logs_or_operation_records(sim, team, alice, caplog)
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT webui_password FROM instances_serviceinstance WHERE id = %s", [instance.pk])
+        cursor.execute(
+            "SELECT webui_password FROM instances_serviceinstance WHERE id = %s", [instance.pk]
+        )
         stored = cursor.fetchone()[0]
     assert password not in stored and stored.startswith("gAAAA")
     assert list(raw) == [password]

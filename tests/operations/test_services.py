@@ -20,9 +20,7 @@ ALL_STATUSES = [s.value for s in Status]
 
 
 def ask(instance: ServiceInstance, kind: str, actor, **extra):
-    return request_operation(
-        instance=instance, kind=kind, actor=actor, source=Source.API, **extra
-    )
+    return request_operation(instance=instance, kind=kind, actor=actor, source=Source.API, **extra)
 
 
 @pytest.mark.parametrize("kind", [k.value for k in Kind])
@@ -66,7 +64,7 @@ def test_a_second_lifecycle_operation_is_a_conflict_naming_the_first(db, team, a
 def test_delete_is_accepted_while_another_operation_runs_and_cancels_it(db, team, alice) -> None:
     instance = make_instance(team, status=Status.RUNNING)
     stop, _ = ask(instance, Kind.STOP, alice)
-    delete, created = ask(instance, Kind.DELETE, alice)
+    _delete, created = ask(instance, Kind.DELETE, alice)
     assert created
     stop.refresh_from_db()
     assert stop.cancel_requested
@@ -78,8 +76,12 @@ def test_delete_is_accepted_while_another_operation_runs_and_cancels_it(db, team
 
 def test_the_same_idempotency_key_and_request_return_the_same_operation(db, team, alice) -> None:
     instance = make_instance(team, status=Status.RUNNING)
-    first, created = ask(instance, Kind.STOP, alice, params={"mode": "StopCharging"}, idempotency_key="k1")
-    again, created_again = ask(instance, Kind.STOP, alice, params={"mode": "StopCharging"}, idempotency_key="k1")
+    first, created = ask(
+        instance, Kind.STOP, alice, params={"mode": "StopCharging"}, idempotency_key="k1"
+    )
+    again, created_again = ask(
+        instance, Kind.STOP, alice, params={"mode": "StopCharging"}, idempotency_key="k1"
+    )
     assert created and not created_again
     assert first.pk == again.pk
     assert Operation.objects.filter(instance=instance).count() == 1
@@ -87,7 +89,9 @@ def test_the_same_idempotency_key_and_request_return_the_same_operation(db, team
 
 def test_the_same_idempotency_key_with_another_request_is_refused(db, team, alice) -> None:
     instance = make_instance(team, status=Status.RUNNING)
-    first, _ = ask(instance, Kind.STOP, alice, params={"mode": "StopCharging"}, idempotency_key="k2")
+    first, _ = ask(
+        instance, Kind.STOP, alice, params={"mode": "StopCharging"}, idempotency_key="k2"
+    )
     with pytest.raises(IdempotencyKeyReused) as caught:
         ask(instance, Kind.STOP, alice, params={"mode": "KeepCharging"}, idempotency_key="k2")
     assert caught.value.http_status == 422

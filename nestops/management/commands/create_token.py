@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="what the token is for")
         parser.add_argument("--days", type=int, help="expire after this many days")
 
-    def handle(self, *args: Any, username: str, name: str, days: int | None, **options: Any) -> None:
+    def handle(
+        self, *args: Any, username: str, name: str, days: int | None, **options: Any
+    ) -> None:
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"There is no user {username!r}.")

@@ -1,0 +1,101 @@
+"""State survives a restart; executions that were running come back Failed."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+from alibabacloud_ecs20140526 import models as em
+from alibabacloud_oos20190601 import models as om
+
+from cloudsim.testing import start_sim
+from tests.cloudsim import helpers
+
+
+def _network(sim):
+    from alibabacloud_vpc20160428 import models as vm
+
+    vpc = helpers.vpc(sim)
+    vpc_id = vpc.create_vpc(
+        vm.CreateVpcRequest(region_id=helpers.REGION, cidr_block="10.0.0.0/16")
+    ).body.vpc_id
+    sim.advance(2)
+    vswitch_id = vpc.create_vswitch(
+        vm.CreateVSwitchRequest(
+            region_id=helpers.REGION, vpc_id=vpc_id, zone_id=helpers.ZONE, cidr_block="10.0.0.0/24"
+        )
+    ).body.v_switch_id
+    group_id = (
+        helpers.ecs(sim)
+        .create_security_group(
+            em.CreateSecurityGroupRequest(region_id=helpers.REGION, vpc_id=vpc_id)
+        )
+        .body.security_group_id
+    )
+    sim.advance(2)
+    return {"vpc_id": vpc_id, "vswitch_id": vswitch_id, "security_group_id": group_id}
+
+
+def test_state_survives_a_restart(tmp_path):
+    first = start_sim(tmp_path, speed=20)
+    token = uuid.uuid4().hex
+    try:
+        network = _network(first)
+        ecs = helpers.ecs(first)
+        ids = helpers.run_instances(
+            ecs, network, amount=2, client_token=token
+        ).body.instance_id_sets.instance_id_set
+        first.advance(6)
+        ecs.stop_instance(em.StopInstanceRequest(instance_id=ids[1], stopped_mode="StopCharging"))
+        first.advance(6)
+        first.set_stock(helpers.ZONE, helpers.T4, 33)
+        first.load(ids[0], gpu=90, seconds=120)
+        sandbox = Path(first.instance(ids[0])["sandbox"])
+        script = 'echo $$ > "$NESTOPS_HOST_ROOT/tmp/long"; sleep 60'
+        execution_id = helpers.start_script(
+            helpers.oos(first), [ids[0]], script
+        ).body.execution.execution_id
+        deadline = time.monotonic() + 10
+        while not (sandbox / "tmp" / "long").exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        script_pid = int((sandbox / "tmp" / "long").read_text())
+        saved_clock = first.clock()["epoch_ms"]
+    finally:
+        first.stop()
+    assert first.process.returncode == 0
+    saved = json.loads((tmp_path / "state.json").read_text())
+    assert saved["format"] == "cloudsim-state"
+    assert helpers.process_gone(script_pid), "the script outlived the simulator"
+
+    second = start_sim(tmp_path, speed=20)
+    try:
+        assert second.clock()["epoch_ms"] >= saved_clock
+        ecs = helpers.ecs(second)
+        hosts = helpers.describe(ecs, ids)
+        assert hosts[ids[0]].status == "Running"
+        assert (hosts[ids[1]].status, hosts[ids[1]].stopped_mode) == ("Stopped", "StopCharging")
+        assert sandbox.is_dir()
+        again = helpers.run_instances(ecs, network, amount=2, client_token=token)
+        assert again.body.instance_id_sets.instance_id_set == ids
+        stock = {
+            (s["zone_id"], s["instance_type"]): s["available"]
+            for s in second.request("GET", "/_sim/stock")
+        }
+        assert stock[(helpers.ZONE, helpers.T4)] == 33
+        execution = (
+            helpers.oos(second)
+            .list_executions(
+                om.ListExecutionsRequest(region_id=helpers.REGION, execution_id=execution_id)
+            )
+            .body.executions[0]
+        )
+        assert execution.status == "Failed"
+        assert "restarted" in execution.status_message
+        assert second.instance(ids[0])["activity"][0]["gpu"] == 90
+        status, _, _ = helpers.http("GET", f"{second.webui_url(ids[0])}/sdapi/v1/progress")
+        assert status == 200
+    finally:
+        second.stop()
