@@ -143,7 +143,7 @@ def main() -> None:
             },
             f"{connection.vendor}, broker {BROKER.split('://')[0]}, 2 worker processes with "
             f"{THREADS} threads each, cloudsim at speed 1000 (a state change takes 5 ms), poll "
-            "0.05 s; a start includes the WebUI check script run through OOS",
+            "0.05 s",
         )
         if failed:
             print("first failure:", failed[0].error_code, failed[0].error_message)
