@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from instances.api import InstanceTypesView, InstanceViewSet, RegionsView, ZonesView
 from nestops.accounts_api import AuditEventViewSet, TeamViewSet, TokenViewSet
+from nestops.notifications_api import ChannelViewSet, DeliveryViewSet
 from operations.api import OperationViewSet
 
 app_name = "api"
@@ -18,6 +19,8 @@ router.register("operations", OperationViewSet, basename="operation")
 router.register("teams", TeamViewSet, basename="team")
 router.register("tokens", TokenViewSet, basename="token")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("notification-channels", ChannelViewSet, basename="notification-channel")
+router.register("notification-deliveries", DeliveryViewSet, basename="notification-delivery")
 
 urlpatterns = [
     path("catalog/regions/", RegionsView.as_view(), name="catalog-regions"),
