@@ -48,13 +48,20 @@ from nestops.models import ApiToken, Membership, Role, Team  # noqa: E402
 
 
 def use_broker(url: str) -> None:
-    """Points the Celery app at another broker, dropping connections to the old one."""
+    """Points the Celery app at another broker, dropping connections to the old one.
+
+    kombu keeps connection and producer pools in process-wide groups keyed by broker URL;
+    closing only ``app._pool`` left the closed pool in that group, so switching back to a
+    broker used earlier (memory:// after the e2e tests) handed out a closed pool. ``reset``
+    closes and forgets every pool.
+    """
+    from kombu import pools
+
     from nestops.celery import app
 
     app.conf.broker_url = url
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
 
 
