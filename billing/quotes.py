@@ -114,8 +114,9 @@ def refresh(key: QuoteKey) -> PriceQuote:
     """Asks the cloud for the key's prices and stores them; on a cloud error keeps the last
     prices and records the error (the returned quote then has ``error`` set)."""
     if transaction.get_connection().in_atomic_block:
-        # A cloud call would hold the caller's locks for as long as the cloud takes.
-        logger.warning("price refresh for %s inside a transaction", key)
+        # A cloud call would hold the caller's locks for as long as the cloud takes (tests run
+        # inside a transaction, hence debug).
+        logger.debug("price refresh for %s inside a transaction", key)
     now = timezone.now()
     try:
         price = ecs.describe_price(

@@ -78,7 +78,11 @@ def refresh_prices() -> RefreshReport:
         "bandwidth_out",
     )
     configurations = (
-        ServiceInstance.objects.filter(_billable_instances()).values_list(*fields).distinct()
+        # order_by(): the model's default ordering would add created_at to the DISTINCT.
+        ServiceInstance.objects.filter(_billable_instances())
+        .order_by()
+        .values_list(*fields)
+        .distinct()
     )
     changed_quotes: set[int] = set()
     for values in configurations:
