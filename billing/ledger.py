@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from billing import money, quotes
@@ -169,6 +170,11 @@ def reprice(instance: ServiceInstance, *, at: datetime | None = None) -> UsageIn
     if rate.hourly is None:
         return current
     if current.hourly_rate is None:
+        if current.currency != rate.currency:
+            # The first price of the instance: its totals so far are those of this currency.
+            before = _totals_before(instance, rate.currency)
+            current.cost_before = before.cost
+            current.running_cost_before = before.running_cost
         current.hourly_rate = rate.hourly
         current.running_hourly_rate = rate.running_hourly
         current.currency = rate.currency
@@ -181,6 +187,8 @@ def reprice(instance: ServiceInstance, *, at: datetime | None = None) -> UsageIn
                 "currency",
                 "quote",
                 "rate_estimated",
+                "cost_before",
+                "running_cost_before",
             ]
         )
         return current
@@ -214,9 +222,49 @@ def _unchanged(
     )
 
 
+@dataclass(frozen=True)
+class Totals:
+    """An instance's totals over its closed intervals, in one currency."""
+
+    cost: Decimal = Decimal(0)
+    running_cost: Decimal = Decimal(0)
+    estimated: bool = False
+
+
+def _totals_before(instance: ServiceInstance, currency: str) -> Totals:
+    """The totals a new interval of ``instance`` starts from: chained from the latest closed
+    interval (one index seek) when it is in the same currency, else summed."""
+    last = (
+        UsageInterval.objects.closed()
+        .filter(instance=instance)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    if last is None:
+        return Totals()
+    estimated = last.estimated_before or last.rate_estimated or last.hourly_rate is None
+    if last.currency == currency:
+        return Totals(
+            cost=last.cost_before + (last.cost or 0),
+            running_cost=last.running_cost_before + (last.running_cost or 0),
+            estimated=estimated,
+        )
+    found = (
+        UsageInterval.objects.closed()
+        .filter(instance=instance, currency=currency)
+        .aggregate(cost=Sum("cost"), running=Sum("running_cost"))
+    )
+    return Totals(
+        cost=found["cost"] or Decimal(0),
+        running_cost=found["running"] or Decimal(0),
+        estimated=estimated,
+    )
+
+
 def _open(
     instance: ServiceInstance, state: str, basis: str, rate: Rate, at: datetime
 ) -> UsageInterval:
+    before = _totals_before(instance, rate.currency)
     return UsageInterval.objects.create(
         instance=instance,
         team_id=instance.team_id,
@@ -231,6 +279,9 @@ def _open(
         currency=rate.currency,
         rate_estimated=rate.estimated,
         quote_id=rate.quote_id,
+        cost_before=before.cost,
+        running_cost_before=before.running_cost,
+        estimated_before=before.estimated,
     )
 
 
@@ -241,9 +292,9 @@ def close(interval: UsageInterval, at: datetime) -> list[UsageInterval]:
     segments = list(money.split_by_day(interval.started_at, end)) or [
         (interval.day, interval.started_at, end)
     ]
-    rows = []
+    rows: list[UsageInterval] = []
     for index, (day, start, stop) in enumerate(segments):
-        row = interval if index == 0 else _continuation(interval)
+        row = interval if index == 0 else _continuation(rows[-1])
         seconds = money.seconds_between(start, stop)
         row.started_at, row.ended_at, row.day = start, stop, day
         row.seconds = seconds
@@ -255,7 +306,13 @@ def close(interval: UsageInterval, at: datetime) -> list[UsageInterval]:
 
 
 def _continuation(interval: UsageInterval) -> UsageInterval:
+    """The next day's row of an interval being closed; its totals follow the day before."""
     return UsageInterval(
+        cost_before=interval.cost_before + (interval.cost or 0),
+        running_cost_before=interval.running_cost_before + (interval.running_cost or 0),
+        estimated_before=interval.estimated_before
+        or interval.rate_estimated
+        or interval.hourly_rate is None,
         instance_id=interval.instance_id,
         team_id=interval.team_id,
         state=interval.state,

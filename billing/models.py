@@ -161,6 +161,11 @@ class UsageInterval(models.Model):
     day. ``running_hourly_rate`` is what the same host would have cost running, so savings are
     ``running_cost - cost``. ``rate_estimated`` says the rate came from a stale quote or was
     learnt after the interval opened; an unknown rate is empty, never zero.
+
+    ``cost_before`` and ``running_cost_before`` are the instance's totals (in this interval's
+    currency) over the intervals closed before this one, and ``estimated_before`` whether any of
+    them was estimated or unpriced: written once when the row is made, they let the instance list
+    read an instance's cost so far from its latest interval alone, however long its history.
     """
 
     instance = models.ForeignKey(
@@ -189,6 +194,11 @@ class UsageInterval(models.Model):
     )
     cost = models.DecimalField(_("cost"), null=True, blank=True, **MONEY)
     running_cost = models.DecimalField(_("cost if running"), null=True, blank=True, **MONEY)
+    cost_before = models.DecimalField(_("cost before"), default=Decimal(0), **MONEY)
+    running_cost_before = models.DecimalField(
+        _("cost if running before"), default=Decimal(0), **MONEY
+    )
+    estimated_before = models.BooleanField(_("estimated before"), default=False)
 
     objects = UsageIntervalQuerySet.as_manager()
 
@@ -208,8 +218,9 @@ class UsageInterval(models.Model):
             ),
         ]
         indexes = [
-            # The instance list's cost-so-far subqueries and the ledger's "open interval".
-            models.Index(fields=["instance", "ended_at"], name="usage_instance_open"),
+            # An instance's latest interval (the list's cost so far, the ledger's chaining of
+            # totals): one index seek. The open one is found through the partial unique index.
+            models.Index(fields=["instance", "started_at", "id"], name="usage_instance_latest"),
             # Team reports and budgets: a team's days.
             models.Index(fields=["team", "day"], name="usage_team_day"),
         ]

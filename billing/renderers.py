@@ -26,16 +26,19 @@ class CSVRenderer(BaseRenderer):
     ) -> bytes:
         buffer = io.StringIO()
         columns = data["columns"]
+        results = data["results"]
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(columns)
-        for row in data["results"]:
-            writer.writerow([cell(row.get(name)) for name in columns])
+        # Only flags need spelling out (csv writes None as an empty cell and text as it is);
+        # converting just those columns keeps a 30,000-line export fast.
+        flags = [
+            i
+            for i, name in enumerate(columns)
+            if results and isinstance(results[0].get(name), bool)
+        ]
+        for row in results:
+            values = [row.get(name) for name in columns]
+            for i in flags:
+                values[i] = "true" if values[i] else "false"
+            writer.writerow(values)
         return buffer.getvalue().encode(self.charset)
-
-
-def cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    return str(value)

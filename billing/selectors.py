@@ -7,7 +7,7 @@ at billing midnights up to now. Sums are always per currency.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -16,7 +16,6 @@ from typing import Any
 from django.db.models import (
     Case,
     DecimalField,
-    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -27,24 +26,25 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing import money
 from billing.models import MONEY, UsageInterval
 from instances.models import ServiceInstance
+from nestops.models import Team
 
-# Group name -> the columns it adds to a report line, and where SQL finds each.
-GROUP_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "team": (("team", "team__slug"),),
-    "instance": (
-        ("team", "team__slug"),
-        ("instance", "instance__public_id"),
-        ("instance_name", "instance__name"),
-    ),
-    "month": (("month", "month"),),
-    "day": (("day", "day"),),
+# Group name -> the columns it adds to a report line.
+GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
+    "team": ("team",),
+    "instance": ("team", "instance", "instance_name"),
+    "month": ("month",),
+    "day": ("day",),
 }
+# What SQL groups by for each: ids and days only. Labels (slugs, public ids, names) are read
+# once afterwards, and months are folded from days in Python: grouping on joined text or on a
+# truncated date costs more than the rest of the report.
+SQL_KEYS = {"team": "team_id", "instance": "instance_id", "month": "day", "day": "day"}
 GROUPS = tuple(GROUP_COLUMNS)
 AMOUNT_COLUMNS = (
     "currency",
@@ -124,7 +124,7 @@ class CostReport:
     def columns(self, group_by: Sequence[str]) -> list[str]:
         names: list[str] = []
         for group in group_by:
-            for name, _source in GROUP_COLUMNS[group]:
+            for name in GROUP_COLUMNS[group]:
                 if name not in names:
                     names.append(name)
         return [*names, *AMOUNT_COLUMNS]
@@ -140,37 +140,34 @@ def _hours(seconds: Decimal) -> str:
     return str((seconds / money.SECONDS_PER_HOUR).quantize(Decimal("0.001")))
 
 
-def _key_sources(group_by: Sequence[str]) -> list[tuple[str, str]]:
-    sources: list[tuple[str, str]] = []
-    for group in group_by:
-        for pair in GROUP_COLUMNS[group]:
-            if pair not in sources:
-                sources.append(pair)
-    return sources
-
-
 def cost_report(
     query: CostQuery, group_by: Sequence[str], *, now: datetime | None = None
 ) -> CostReport:
-    """Cost, cost if left running, savings, hours and flags per group and currency."""
+    """Cost, cost if left running, savings, hours and flags per group and currency.
+
+    Two or three queries whatever the size: the labels of the instances or teams the lines
+    name, the closed intervals' aggregate, and the open intervals.
+    """
     now = now or timezone.now()
-    sources = _key_sources(group_by)
+    sql_keys = list(dict.fromkeys(SQL_KEYS[g] for g in group_by))
+    names = list(dict.fromkeys(n for g in group_by for n in GROUP_COLUMNS[g]))
+    label = _labeller(query, group_by)
     lines: dict[tuple[Any, ...], CostLine] = {}
 
     def line(values: dict[str, Any], currency: str) -> CostLine:
-        key = {name: values[source] for name, source in sources}
-        found = lines.get((*key.values(), currency))
+        key = (*label(values), currency)
+        found = lines.get(key)
         if found is None:
-            found = lines[(*key.values(), currency)] = CostLine(key=key, currency=currency)
+            found = lines[key] = CostLine(
+                key=dict(zip(names, key, strict=False)), currency=currency
+            )
         return found
 
     closed = query.scope(
         UsageInterval.objects.closed().filter(day__gte=query.since, day__lte=query.until)
     )
-    if "month" in group_by:
-        closed = closed.annotate(month=TruncMonth("day"))
     aggregated = (
-        closed.values(*(source for _name, source in sources), "currency")
+        closed.values(*sql_keys, "currency")
         .annotate(
             total_cost=Coalesce(Sum("cost"), Value(Decimal(0)), output_field=DecimalField(**MONEY)),
             total_running=Coalesce(
@@ -202,13 +199,8 @@ def cost_report(
     end = min(money.day_start(query.until + timedelta(days=1)), now)
     for interval in _open_intervals(query, end):
         for day, seg_start, seg_end in money.split_by_day(max(interval["started_at"], start), end):
-            values = {
-                **interval,
-                "day": day,
-                "month": money.month_start(day),
-            }
             seconds = money.seconds_between(seg_start, seg_end)
-            found = line(values, interval["currency"])
+            found = line({**interval, "day": day}, interval["currency"])
             found.seconds += seconds
             found.estimated = found.estimated or interval["rate_estimated"]
             if interval["hourly_rate"] is None:
@@ -218,8 +210,56 @@ def cost_report(
             found.cost += money.prorate(interval["hourly_rate"], seconds) or 0
             found.running_cost += money.prorate(interval["running_hourly_rate"], seconds) or 0
 
-    ordered = sorted(lines.values(), key=lambda x: (*(str(v) for v in x.key.values()), x.currency))
-    return CostReport(lines=ordered, totals=_totals(ordered))
+    # Every position of a key holds one type (labels are text, days are dates): plain tuples
+    # sort, with no per-value conversion.
+    ordered = sorted(lines.items(), key=lambda item: item[0])
+    found_lines = [found for _key, found in ordered]
+    return CostReport(lines=found_lines, totals=_totals(found_lines))
+
+
+def _labeller(query: CostQuery, group_by: Sequence[str]) -> Callable[[dict[str, Any]], tuple]:
+    """A function from a row keyed by ids and days to the values people read, in column order
+    (months folded from days); reads the instances' or teams' labels once."""
+    instances: dict[int, tuple[str, str, str]] = {}
+    teams: dict[int, str] = {}
+    if "instance" in group_by:
+        in_report = query.scope(
+            UsageInterval.objects.filter(
+                Q(day__gte=query.since, day__lte=query.until) | Q(ended_at__isnull=True)
+            )
+        ).values("instance_id")
+        instances = {
+            pk: (slug, public_id, name)
+            for pk, slug, public_id, name in ServiceInstance.objects.filter(
+                pk__in=in_report
+            ).values_list("pk", "team__slug", "public_id", "name")
+        }
+    elif "team" in group_by:
+        found = Team.objects.all()
+        if query.team_ids is not None:
+            found = found.filter(pk__in=list(query.team_ids))
+        teams = dict(found.values_list("pk", "slug"))
+
+    parts: list[Callable[[dict[str, Any]], tuple]] = []
+    for group in group_by:
+        if group == "instance":
+            parts.append(lambda row: instances[row["instance_id"]])
+        elif group == "team" and "instance" not in group_by:
+            parts.append(lambda row: (teams.get(row["team_id"], ""),))
+        elif group == "month":
+            parts.append(lambda row: (row["day"].replace(day=1),))
+        elif group == "day":
+            parts.append(lambda row: (row["day"],))
+    label = parts[0]
+    for part in parts[1:]:
+        label = _joined(label, part)
+    return label
+
+
+def _joined(
+    first: Callable[[dict[str, Any]], tuple], second: Callable[[dict[str, Any]], tuple]
+) -> Callable[[dict[str, Any]], tuple]:
+    return lambda row: first(row) + second(row)
 
 
 def _open_intervals(query: CostQuery, end: datetime) -> Iterable[dict[str, Any]]:
@@ -232,10 +272,8 @@ def _open_intervals(query: CostQuery, end: datetime) -> Iterable[dict[str, Any]]
             "running_hourly_rate",
             "currency",
             "rate_estimated",
-            "team__slug",
             "team_id",
-            "instance__public_id",
-            "instance__name",
+            "instance_id",
         )
     )
 
@@ -283,36 +321,28 @@ def month_to_date(
 
 
 def with_costs(instances: QuerySet[ServiceInstance]) -> QuerySet[ServiceInstance]:
-    """Annotates what each instance has cost, in the same query (the list stays at a constant
-    number of queries): closed totals in the currency of its latest interval, and the open
-    interval's start and rates, from which ``instance_cost`` adds the time since."""
-    intervals = UsageInterval.objects.filter(instance=OuterRef("pk"))
-    open_interval = intervals.filter(ended_at__isnull=True)
-    latest = intervals.order_by("-started_at", "-pk")
+    """Annotates each instance with its latest interval (in the same query: the list stays at
+    a constant number of queries, and each row costs one index seek per column however long
+    the history): the totals before it, and its own cost or its start and rates while open.
+    ``instance_cost`` turns them into the cost so far."""
+    latest = UsageInterval.objects.filter(instance=OuterRef("pk")).order_by("-started_at", "-id")
     money_field = DecimalField(**MONEY)
 
-    def closed_sum(column: str) -> Subquery:
-        return Subquery(
-            intervals.filter(ended_at__isnull=False, currency=OuterRef("cost_currency"))
-            .values("instance")
-            .annotate(total=Sum(column))
-            .values("total"),
-            output_field=money_field,
-        )
+    def column(name: str, output: Any = None) -> Subquery:
+        return Subquery(latest.values(name)[:1], output_field=output)
 
     return instances.annotate(
-        cost_currency=Subquery(latest.values("currency")[:1]),
-    ).annotate(
-        cost_closed=closed_sum("cost"),
-        cost_closed_running=closed_sum("running_cost"),
-        cost_open_since=Subquery(open_interval.values("started_at")[:1]),
-        cost_open_rate=Subquery(open_interval.values("hourly_rate")[:1], output_field=money_field),
-        cost_open_running_rate=Subquery(
-            open_interval.values("running_hourly_rate")[:1], output_field=money_field
-        ),
-        cost_estimated=Exists(
-            intervals.filter(Q(rate_estimated=True) | Q(hourly_rate__isnull=True))
-        ),
+        cost_currency=column("currency"),
+        cost_before=column("cost_before", money_field),
+        cost_running_before=column("running_cost_before", money_field),
+        cost_estimated_before=column("estimated_before"),
+        cost_rate_estimated=column("rate_estimated"),
+        cost_started_at=column("started_at"),
+        cost_ended_at=column("ended_at"),
+        cost_rate=column("hourly_rate", money_field),
+        cost_running_rate=column("running_hourly_rate", money_field),
+        cost_last=column("cost", money_field),
+        cost_last_running=column("running_cost", money_field),
     )
 
 
@@ -336,23 +366,28 @@ def instance_cost(instance: ServiceInstance, now: datetime | None = None) -> Ins
     currency = getattr(instance, "cost_currency", None)
     if currency is None:
         return None
+    rate = instance.cost_rate
+    estimated = bool(instance.cost_estimated_before or instance.cost_rate_estimated or rate is None)
     if not currency:
         # Only unpriced intervals so far: the cost is unknown, which is not zero.
         return InstanceCost(
             currency="", so_far=None, running_cost=None, hourly_rate=None, estimated=True
         )
-    now = now or timezone.now()
-    so_far = instance.cost_closed or Decimal(0)
-    running = instance.cost_closed_running or Decimal(0)
-    rate = instance.cost_open_rate
-    if instance.cost_open_since is not None and rate is not None:
-        seconds = money.seconds_between(instance.cost_open_since, now)
+    so_far = instance.cost_before or Decimal(0)
+    running = instance.cost_running_before or Decimal(0)
+    if instance.cost_ended_at is not None:
+        # Nothing open (a deleted host): its last interval closes the account.
+        so_far += instance.cost_last or 0
+        running += instance.cost_last_running or 0
+        rate = None
+    elif rate is not None:
+        seconds = money.seconds_between(instance.cost_started_at, now or timezone.now())
         so_far += money.prorate(rate, seconds) or 0
-        running += money.prorate(instance.cost_open_running_rate, seconds) or 0
+        running += money.prorate(instance.cost_running_rate, seconds) or 0
     return InstanceCost(
         currency=currency,
         so_far=so_far,
         running_cost=running,
         hourly_rate=rate,
-        estimated=bool(instance.cost_estimated),
+        estimated=estimated,
     )

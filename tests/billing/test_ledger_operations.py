@@ -99,6 +99,13 @@ def test_it_charges_a_week_of_deploy_stop_start_resize_and_delete_to_the_cent(
         assert Decimal(line["running_cost"]) == to_cent(expected + saved)
         assert Decimal(line["hours"]) == Decimal(sum(s for _r, s in charged)) / 3600
         assert line["currency"] == "CNY" and line["unpriced_hours"] == "0.000"
+        # The deleted host's own page reads the same total from its last interval alone.
+        page = as_alice.get(
+            f"/api/v1/instances/{instance.public_id}/", {"include_deleted": "true"}
+        ).json()
+        assert Decimal(page["cost"]["so_far"]) == to_cent(expected)
+        assert Decimal(page["cost"]["savings"]) == to_cent(saved)
+        assert page["cost"]["hourly_rate"] is None
 
         by_day = as_alice.get(
             "/api/v1/costs/",
