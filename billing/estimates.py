@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from billing import money, quotes
-from billing.models import PriceQuote
+from billing.models import PriceQuote, PriceUnit
 from instances.models import ChargeType
 from nestops.cloud import ecs
 
@@ -204,6 +204,7 @@ def _subscription(quote: PriceQuote, currency: str) -> dict[str, Any]:
     section: dict[str, Any] = {
         "period": period,
         "period_unit": unit,
+        "period_unit_label": str(PriceUnit(unit).label),
         "price": None,
         "list_price": None,
         "discount": None,
@@ -252,7 +253,7 @@ def _recommend(
         "sub": money.cents(subscription),
         "currency": currency,
         "period": section["period"],
-        "unit": section["period_unit"],
+        "unit": section["period_unit_label"],
     }
     if payg <= subscription:
         reason = (

@@ -92,7 +92,7 @@ class EstimateSerializer(serializers.Serializer):
         except DjangoValidationError as exc:
             errors["period"] = exc.messages
         if not errors:
-            errors.update(_offer_errors(data["region"], data["zone"], data["instance_type"]))
+            errors.update(offer_errors(data["region"], data["zone"], data["instance_type"]))
         if errors:
             raise serializers.ValidationError(errors)
         return data
@@ -120,7 +120,7 @@ class EstimateSerializer(serializers.Serializer):
         )
 
 
-def _offer_errors(region: str, zone: str, instance_type: str) -> dict[str, list[str]]:
+def offer_errors(region: str, zone: str, instance_type: str) -> dict[str, list[str]]:
     """Field errors for a configuration the cloud does not offer at all (sold out is not one:
     the estimate says so)."""
     if region not in {r.region_id for r in catalog.regions()}:
