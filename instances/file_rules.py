@@ -110,10 +110,10 @@ def model_folder(kind: str, directory: str = "") -> str:
         raise _fail(
             _("Choose one of %(kinds)s.") % {"kinds": ", ".join(ModelKind.values)}, "invalid_kind"
         )
-    directory = directory.strip().strip("/")
+    directory = directory.strip().rstrip("/")
     parts = directory.split("/") if directory else []
     if (
-        any(not FOLDER_PART.match(p) or p in (".", "..") or p.endswith((".", " ")) for p in parts)
+        any(not FOLDER_PART.match(p) or p.endswith((".", " ")) for p in parts)
         or len(parts) > MAX_FOLDER_DEPTH
     ):
         raise _fail(

@@ -77,7 +77,7 @@ def download_params(
     return {
         "url": values["url"],
         "kind": kind,
-        "directory": directory.strip().strip("/"),
+        "directory": directory.strip().rstrip("/"),
         "folder": values["folder"],
         "filename": values["filename"],
         "path": f"{values['folder']}/{values['filename']}",
