@@ -50,14 +50,12 @@ def _open(data: bytes) -> Image.Image:
             return Image.open(io.BytesIO(data))
     except ValidationError:
         raise
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-        OSError,
-        SyntaxError,
-        ValueError,
-    ):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _refused(
+            _("The image has too many pixels; at most %(max)d are accepted.") % {"max": MAX_PIXELS},
+            "image_too_large",
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise _refused(_("This file is not an image that can be read."), "invalid_image") from None
 
 

@@ -25,6 +25,7 @@ from operations.services import (
     request_operation,
 )
 from tests.cloudsim.helpers import basic_auth, http
+from tests.conftest import token_client
 from tests.operations.conftest import REGION, WEBUI_PASSWORD, build_host, instance_on
 from tests.operations.driving import drive
 
@@ -138,6 +139,11 @@ def test_a_lora_in_a_sub_folder_with_its_checksum_and_the_teams_token(
         [operation.params, operation.state, operation.steps, operation.log, operation.error_message]
     )
     assert secret not in recorded and secret not in caplog.text
+    assert WEBUI_PASSWORD not in recorded and WEBUI_PASSWORD not in caplog.text
+    answer = token_client(alice).get(f"/api/v1/operations/{operation.public_id}/")
+    assert answer.status_code == 200 and answer.json()["log"] == operation.log
+    assert secret not in answer.content.decode()
+    assert WEBUI_PASSWORD not in answer.content.decode()
     assert ModelFile.objects.get(instance=instance).kind == "lora"
 
 
