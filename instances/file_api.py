@@ -119,7 +119,7 @@ class ModelFileViewSet(
         return ModelFile.objects.filter(instance=self.instance()).select_related("instance")
 
     def get_object(self) -> ModelFile:
-        # Roles are checked on the instance; the file only has to belong to it.
+        # Roles are checked on the instance (get_queryset); the file only has to belong to it.
         return get_object_or_404(self.get_queryset(), public_id=self.kwargs["model_id"])
 
     @extend_schema(request=DownloadSerializer, responses={202: OperationDetailSerializer})
@@ -134,7 +134,6 @@ class ModelFileViewSet(
 
     @extend_schema(request=None, responses={202: OperationDetailSerializer})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.instance()
         operation, _created = host_files.request_model_delete(
             model_file=self.get_object(), **self.asked_by(request)
         )
@@ -143,7 +142,6 @@ class ModelFileViewSet(
     @extend_schema(request=PreviewSerializer, responses={202: OperationDetailSerializer})
     def preview(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Uploads an image (multipart field ``image``) as the model's preview."""
-        self.instance()
         model_file = self.get_object()
         incoming = PreviewSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -187,7 +185,6 @@ class ExtensionViewSet(
 
     @extend_schema(request=ExtensionUpdateSerializer, responses={202: OperationDetailSerializer})
     def update_extension(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.instance()
         extension = self.get_object()
         incoming = ExtensionUpdateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -201,7 +198,6 @@ class ExtensionViewSet(
 
     @extend_schema(request=ExtensionRemoveSerializer, responses={202: OperationDetailSerializer})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.instance()
         extension = self.get_object()
         incoming = ExtensionRemoveSerializer(data=request.data or request.query_params)
         incoming.is_valid(raise_exception=True)

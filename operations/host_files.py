@@ -52,16 +52,15 @@ def download_params(
     *, url: str, kind: str, filename: str = "", directory: str = "", sha256: str = ""
 ) -> dict[str, str]:
     """The checked values of a download; raises ``InvalidRequest`` naming each bad field."""
-    values = _collect(
-        {
-            "url": lambda: file_rules.validate_download_url(url),
-            "folder": lambda: file_rules.model_folder(kind, directory),
-            "sha256": lambda: file_rules.validate_sha256(sha256),
-        }
-    )
+    checks: dict[str, Callable[[], Any]] = {
+        "url": lambda: file_rules.validate_download_url(url),
+        "folder": lambda: file_rules.model_folder(kind, directory),
+        "sha256": lambda: file_rules.validate_sha256(sha256),
+    }
     if filename:
-        values.update(_collect({"filename": lambda: file_rules.validate_filename(filename)}))
-    else:
+        checks["filename"] = lambda: file_rules.validate_filename(filename)
+    values = _collect(checks)
+    if not filename:
         values["filename"] = file_rules.filename_from_url(values["url"])
         if not values["filename"]:
             raise InvalidRequest(

@@ -269,3 +269,12 @@ def test_inventory_does_not_follow_a_models_folder_out_of_the_webui(
     assert result.returncode == 0, result.stderr
     _rest, listing = scripts.split_result(result.stdout)
     assert listing is not None and listing["models"] == []
+
+
+def test_every_script_fits_oos_with_the_longest_arguments() -> None:
+    from nestops.cloud.oos import MAX_SCRIPT_CHARS
+
+    longest = download_arguments(URL="https://h.example/" + "x" * 1980, TOKEN="t" * 512)
+    assert len(scripts.render("download_model", {**ACCOUNT, **longest})) < MAX_SCRIPT_CHARS
+    for name in ("delete_model", "place_preview", "install_extension", "remove_extension"):
+        assert len(scripts.render(name, {"PATH": "p" * 500, "URL": "u" * 500})) < MAX_SCRIPT_CHARS

@@ -80,6 +80,11 @@ def advance_until(operation: Operation, sim, ready, *, rounds: int = 400) -> Non
     raise AssertionError("the condition never held")
 
 
+def started_on_host(operation: Operation) -> bool:
+    operation.refresh_from_db()
+    return "execution:download" in operation.state
+
+
 def test_a_checkpoint_lands_in_its_folder_and_the_webui_lists_it(
     sim, team, alice, shared_host, files
 ) -> None:
@@ -267,7 +272,10 @@ def test_file_operations_run_side_by_side_up_to_the_limit(
 ) -> None:
     settings.NESTOPS_HOST_FILE_OPERATIONS_PER_HOST = 3
     instance = instance_on(team, shared_host)
-    urls = [files.add(f"limit-{n}.safetensors", os.urandom(20_000)) for n in range(4)]
+    urls = []
+    for n in range(4):
+        urls.append(files.add(f"limit-{n}.safetensors", os.urandom(60_000)))
+        files.slow[f"limit-{n}.safetensors"] = 60_000  # a second each
     accepted = [download(instance, alice, url=u, kind="lora") for u in urls[:3]]
     with pytest.raises(OperationConflict) as same_file:
         download(instance, alice, url=urls[0], kind="lora")
@@ -280,7 +288,13 @@ def test_file_operations_run_side_by_side_up_to_the_limit(
         "limit": 3,
     }
     assert "at most 3 may run at once" in busy.value.message
-    # A lifecycle operation is not counted against the limit, and all three finish.
+
+    # The three scripts run on the host at the same time.
+    for operation in accepted:
+        advance_until(operation, sim, lambda o=operation: started_on_host(o))
+    executions = [Operation.objects.get(pk=o.pk).state["execution:download"] for o in accepted]
+    statuses = [oos.get_execution(REGION, e).status for e in executions]
+    assert statuses == ["Running"] * 3
     for operation in accepted:
         assert drive(operation, sim).status == OperationStatus.SUCCEEDED
     assert download(instance, alice, url=urls[3], kind="lora").status == "pending"
