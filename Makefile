@@ -33,6 +33,7 @@ install-test: $(VENV)/.installed-test
 
 run: install
 	@unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy; \
+	$(BIN)/python manage.py compile_translations && \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py bootstrap_admin && \
 	echo "" && \
@@ -41,6 +42,7 @@ run: install
 	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/honcho -f Procfile start $(PROCESSES)
 
 test: install-test
+	$(BIN)/python manage.py compile_translations
 	unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy; $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install-test

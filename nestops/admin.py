@@ -5,7 +5,14 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from nestops.models import ApiToken, AuditEvent, Membership, Team
+from nestops.models import (
+    ApiToken,
+    AuditEvent,
+    Membership,
+    NotificationChannel,
+    NotificationDelivery,
+    Team,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -94,4 +101,29 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "kind", "webhook_format", "enabled", "created_at"]
+    list_filter = ["kind", "enabled", "team"]
+    search_fields = ["name", "target"]
+
+
+@admin.register(NotificationDelivery)
+class NotificationDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: read only."""
+
+    list_display = ["created_at", "event", "channel", "status", "attempts", "sent_at"]
+    list_filter = ["status", "event", "team"]
+    search_fields = ["subject", "last_error"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [
+            f.name for f in NotificationDelivery._meta.get_fields() if getattr(f, "concrete", False)
+        ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -15,6 +15,7 @@ from instances.file_api import (
     SourceTokenView,
 )
 from nestops.accounts_api import AuditEventViewSet, TeamViewSet, TokenViewSet
+from nestops.notifications_api import ChannelViewSet, DeliveryViewSet
 from operations.api import OperationViewSet
 
 app_name = "api"
@@ -25,6 +26,8 @@ router.register("operations", OperationViewSet, basename="operation")
 router.register("teams", TeamViewSet, basename="team")
 router.register("tokens", TokenViewSet, basename="token")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("notification-channels", ChannelViewSet, basename="notification-channel")
+router.register("notification-deliveries", DeliveryViewSet, basename="notification-delivery")
 
 # What is on a host: its model files, extensions and inventory (instances/file_api.py).
 on_instance = "instances/<str:instance_id>/"

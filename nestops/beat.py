@@ -12,6 +12,7 @@ PERIODIC_JOBS: dict[str, tuple[str, int]] = {
     # name: (task, every N seconds)
     "dispatch due operations": ("operations.dispatch_due", 15),
     "reconcile instances": ("instances.reconcile", 60),
+    "deliver due notifications": ("nestops.deliver_due_notifications", 60),
 }
 
 

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "nestops.preferences.PreferencesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "nestops.context.dashboard",
             ],
         },
     },
@@ -201,6 +203,23 @@ NESTOPS_CLOUD_READ_TIMEOUT_MS = env.int("NESTOPS_CLOUD_READ_TIMEOUT_MS", 10000, 
 # An explicit proxy for the Alibaba Cloud endpoints; proxy variables in the environment are
 # never used for cloud calls (the SDK would send even 127.0.0.1 through them).
 NESTOPS_CLOUD_PROXY = env.str("NESTOPS_CLOUD_PROXY")
+
+# --- Email and notifications ------------------------------------------------------------------
+# Without an SMTP host, mail is written to files under var/mail (the embedded mode).
+EMAIL_HOST = env.str("NESTOPS_SMTP_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env.int("NESTOPS_SMTP_PORT", 587, minimum=1, maximum=65535)
+    EMAIL_HOST_USER = env.str("NESTOPS_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = env.secret("NESTOPS_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = env.bool("NESTOPS_SMTP_STARTTLS", True)
+    EMAIL_USE_SSL = env.bool("NESTOPS_SMTP_SSL", False)
+    EMAIL_TIMEOUT = 15
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+DEFAULT_FROM_EMAIL = env.str("NESTOPS_EMAIL_FROM", "nestops@localhost")
+NESTOPS_WEBHOOK_PROXY = env.str("NESTOPS_WEBHOOK_PROXY")
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.choice(

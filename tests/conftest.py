@@ -49,6 +49,8 @@ from nestops.models import ApiToken, Membership, Role, Team  # noqa: E402
 
 def use_broker(url: str) -> None:
     """Points the Celery app at another broker, dropping connections to the old one."""
+    from kombu import pools
+
     from nestops.celery import app
 
     app.conf.broker_url = url
@@ -56,6 +58,9 @@ def use_broker(url: str) -> None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps producer pools per connection in a global registry; a pool closed above
+    # would be handed out again the next time this broker is used.
+    pools.reset()
 
 
 @pytest.fixture(scope="session", autouse=True)
