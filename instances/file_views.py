@@ -3,6 +3,7 @@ the forms that download, delete, preview, install, update and remove (each an op
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -71,12 +72,21 @@ def instance_files(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "instances/files.html", context)
 
 
-def _started(request: HttpRequest, operation: Operation) -> None:
-    messages.success(
-        request,
-        _("%(kind)s requested (%(operation)s).")
-        % {"kind": operation.get_kind_display(), "operation": operation.public_id},
-    )
+def _requested(
+    request: HttpRequest, public_id: str, start: Callable[[], tuple[Operation, bool]]
+) -> HttpResponse:
+    """Starts an operation (``start()``), says how it went, and goes back to the tab."""
+    try:
+        operation, _created = start()
+    except OperationRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(kind)s requested (%(operation)s).")
+            % {"kind": operation.get_kind_display(), "operation": operation.public_id},
+        )
+    return redirect("instances:files", public_id=public_id)
 
 
 def _asked_by(request: HttpRequest) -> dict[str, Any]:
@@ -93,34 +103,37 @@ def files_action(request: HttpRequest, public_id: str, action: str) -> HttpRespo
     """``download``, ``install`` and ``refresh`` on the instance."""
     instance = visible_instance(request, public_id)
     require_operator(request, instance)
-    try:
-        if action == "download":
-            form = DownloadForm(request.POST)
-            if not form.is_valid():
-                context = _page_context(request, instance, download_form=form)
-                return render(request, "instances/files.html", context, status=400)
-            operation, _created = host_files.request_download(
+    if action == "download":
+        form = DownloadForm(request.POST)
+        if not form.is_valid():
+            context = _page_context(request, instance, download_form=form)
+            return render(request, "instances/files.html", context, status=400)
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_download(
                 instance=instance, **form.cleaned_data, **_asked_by(request)
-            )
-        elif action == "install":
-            form = ExtensionForm(request.POST)
-            if not form.is_valid():
-                context = _page_context(request, instance, extension_form=form)
-                return render(request, "instances/files.html", context, status=400)
-            operation, _created = host_files.request_extension_install(
+            ),
+        )
+    if action == "install":
+        form = ExtensionForm(request.POST)
+        if not form.is_valid():
+            context = _page_context(request, instance, extension_form=form)
+            return render(request, "instances/files.html", context, status=400)
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_extension_install(
                 instance=instance, **form.cleaned_data, **_asked_by(request)
-            )
-        elif action == "refresh":
-            operation, _created = host_files.request_inventory_refresh(
-                instance=instance, **_asked_by(request)
-            )
-        else:
-            raise Http404
-    except OperationRefused as exc:
-        messages.error(request, exc.message)
-    else:
-        _started(request, operation)
-    return redirect("instances:files", public_id=public_id)
+            ),
+        )
+    if action == "refresh":
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_inventory_refresh(instance=instance, **_asked_by(request)),
+        )
+    raise Http404
 
 
 @login_required
@@ -130,30 +143,29 @@ def model_action(request: HttpRequest, public_id: str, model_id: str, action: st
     instance = visible_instance(request, public_id)
     require_operator(request, instance)
     model_file = get_object_or_404(ModelFile, instance=instance, public_id=model_id)
-    try:
-        if action == "delete":
-            operation, _created = host_files.request_model_delete(
-                model_file=model_file, **_asked_by(request)
+    if action == "delete":
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_model_delete(model_file=model_file, **_asked_by(request)),
+        )
+    if action == "preview":
+        form = PreviewForm(request.POST, request.FILES)
+        if not form.is_valid():
+            messages.error(
+                request,
+                _("%(name)s: %(error)s")
+                % {"name": model_file.name, "error": " ".join(form.errors["image"])},
             )
-        elif action == "preview":
-            form = PreviewForm(request.POST, request.FILES)
-            if not form.is_valid():
-                messages.error(
-                    request,
-                    _("%(name)s: %(error)s")
-                    % {"name": model_file.name, "error": " ".join(form.errors["image"])},
-                )
-                return redirect("instances:files", public_id=public_id)
-            operation, _created = host_files.request_preview(
+            return redirect("instances:files", public_id=public_id)
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_preview(
                 model_file=model_file, png=form.cleaned_data["image"], **_asked_by(request)
-            )
-        else:
-            raise Http404
-    except OperationRefused as exc:
-        messages.error(request, exc.message)
-    else:
-        _started(request, operation)
-    return redirect("instances:files", public_id=public_id)
+            ),
+        )
+    raise Http404
 
 
 @login_required
@@ -166,20 +178,21 @@ def extension_action(
     require_operator(request, instance)
     extension = get_object_or_404(Extension, instance=instance, public_id=extension_id)
     restart = bool(request.POST.get("restart_webui"))
-    try:
-        if action == "update":
-            ref = request.POST.get("ref", "").strip()
-            operation, _created = host_files.request_extension_update(
+    if action == "update":
+        ref = request.POST.get("ref", "").strip()
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_extension_update(
                 extension=extension, ref=ref or None, restart_webui=restart, **_asked_by(request)
-            )
-        elif action == "remove":
-            operation, _created = host_files.request_extension_remove(
+            ),
+        )
+    if action == "remove":
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_extension_remove(
                 extension=extension, restart_webui=restart, **_asked_by(request)
-            )
-        else:
-            raise Http404
-    except OperationRefused as exc:
-        messages.error(request, exc.message)
-    else:
-        _started(request, operation)
-    return redirect("instances:files", public_id=public_id)
+            ),
+        )
+    raise Http404

@@ -147,17 +147,24 @@ def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """Runs ``handler`` on 127.0.0.1 (a free port) in a thread; yields the port."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, name=handler.__name__, daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@contextmanager
 def serve(folder: Path) -> Iterator[FileServer]:
     """Serves ``folder`` on 127.0.0.1 (a free port) until the block ends."""
     folder.mkdir(parents=True, exist_ok=True)
     server = FileServer(folder=folder)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
-    httpd.daemon_threads = True
-    server.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, name="fileserver", daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(server)) as port:
+        server.port = port
         yield server
-    finally:
-        httpd.shutdown()
-        httpd.server_close()

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.fileserver import serving
 
 MIRROR_PREFIX = "/mirror/https://github.com"
 REPOSITORY_PATH = re.compile(r"^/([^/]+)/([^/]+?)(?:\.git)?(/.*)$")
@@ -140,13 +141,6 @@ def _handler(server: GitServer) -> type[BaseHTTPRequestHandler]:
 def serve_git(root: Path) -> Iterator[GitServer]:
     root.mkdir(parents=True, exist_ok=True)
     server = GitServer(root=root)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
-    httpd.daemon_threads = True
-    server.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, name="gitserver", daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(server)) as port:
+        server.port = port
         yield server
-    finally:
-        httpd.shutdown()
-        httpd.server_close()

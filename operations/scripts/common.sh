@@ -47,6 +47,19 @@ check_leaf() {
   [[ "$1" != */* && "$1" != . && "$1" != .. ]] || fail "'$1' is not a file name"
 }
 
+# model_dir PATH: the real folder of the model file PATH (relative to the WebUI directory,
+# under models/ or embeddings/), once PATH and its file name are checked.
+model_dir() {
+  local path="$1" top
+  is_plain "$path" || fail "the path is empty or contains control characters"
+  [[ "$path" == */* ]] || fail "'$path' is not inside a model folder"
+  top="${path%%/*}"
+  [[ "$top" == models || "$top" == embeddings ]] ||
+    fail "model files are under models/ or embeddings/, not '$path'"
+  check_leaf "${path##*/}"
+  resolve_dir "$top" "${path%/*}"
+}
+
 # check_account: the WebUI user and password may only be letters, digits and ._- because they
 # are written into curl's configuration.
 check_account() {

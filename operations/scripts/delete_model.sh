@@ -5,14 +5,9 @@ set -euo pipefail
 # nestops:include common.sh
 
 path="$NESTOPS_ARG_PATH"
-is_plain "$path" || fail "the path is empty or contains control characters"
-[[ "$path" == */* ]] || fail "'$path' is not inside a model folder"
-top="${path%%/*}"
-[[ "$top" == models || "$top" == embeddings ]] || fail "model files are under models/ or embeddings/, not '$path'"
-name="${path##*/}"
-check_leaf "$name"
 check_account
-dir="$(resolve_dir "$top" "${path%/*}")"
+dir="$(model_dir "$path")"
+name="${path##*/}"
 target="$dir/$name"
 
 if [[ -d "$target" && ! -L "$target" ]]; then

@@ -16,13 +16,8 @@ trap 'rm -f -- "$staged"' EXIT
   fail "the preview is not a PNG image"
 
 path="$NESTOPS_ARG_MODEL_PATH"
-is_plain "$path" || fail "the path is empty or contains control characters"
-[[ "$path" == */* ]] || fail "'$path' is not inside a model folder"
-top="${path%%/*}"
-[[ "$top" == models || "$top" == embeddings ]] || fail "model files are under models/ or embeddings/, not '$path'"
+dir="$(model_dir "$path")"
 name="${path##*/}"
-check_leaf "$name"
-dir="$(resolve_dir "$top" "${path%/*}")"
 [[ -f "$dir/$name" ]] || fail "the model $path is not on the host"
 preview="$dir/${name%.*}.preview.png"
 if [[ -L "$preview" || (-e "$preview" && ! -f "$preview") ]]; then
