@@ -100,7 +100,9 @@ def load_config(argv: list[str] | None = None, env: dict[str, str] | None = None
         port = parse_port(env["NESTOPS_SIM_PORT"], "NESTOPS_SIM_PORT")
     else:
         port = 9800
-    data_dir = Path(args.data_dir or env.get("NESTOPS_SIM_DATA_DIR") or "var/cloudsim")
+    # Absolute: OOS scripts run with their working directory inside a sandbox, so a relative
+    # path to the script file (under the data dir) would not be found from there.
+    data_dir = Path(args.data_dir or env.get("NESTOPS_SIM_DATA_DIR") or "var/cloudsim").absolute()
     if args.speed is not None:
         speed = parse_speed(args.speed, "--speed")
     elif env.get("NESTOPS_SIM_SPEED"):
