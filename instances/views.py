@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib import messages
@@ -20,9 +21,9 @@ from instances.api import active_lifecycle_prefetch
 from instances.forms import InstanceForm
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
 from instances.services import create_instance, reveal_credentials
-from nestops.api import has_role
+from nestops.cloud import CloudError
 from nestops.models import Role
-from nestops.preferences import current_team
+from nestops.preferences import allows, current_team
 from operations.models import Kind, Operation, Source
 from operations.services import OperationRefused, request_operation
 
@@ -47,7 +48,7 @@ def visible_instance(request: HttpRequest, public_id: str) -> ServiceInstance:
 
 
 def require_operator(request: HttpRequest, instance: ServiceInstance) -> None:
-    if not has_role(request.user, instance.team, Role.OPERATOR):
+    if not allows(request, instance.team, Role.OPERATOR):
         raise PermissionDenied(_("Your role in this team does not allow this action."))
 
 
@@ -80,6 +81,10 @@ def instance_list(request: HttpRequest) -> HttpResponse:
         )
     page = Paginator(instances, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
+    for row_region in {i.region for i in rows}:
+        # GPU names come from the cached catalog; an unreachable cloud only hides them.
+        with contextlib.suppress(CloudError):
+            catalog.gpu_types(row_region)
     context = {
         "page": page,
         "rows": rows,
@@ -98,7 +103,7 @@ def instance_list(request: HttpRequest) -> HttpResponse:
             if team
             else set()
         ),
-        "can_act": team is not None and has_role(request.user, team, Role.OPERATOR),
+        "can_act": team is not None and allows(request, team, Role.OPERATOR),
         "filtered": bool(status or region or search),
     }
     template = "instances/_rows.html" if is_htmx(request) else "instances/list.html"
@@ -183,7 +188,7 @@ def _summary(form: InstanceForm, data: Any) -> dict[str, Any]:
 @login_required
 def instance_create(request: HttpRequest) -> HttpResponse:
     team = current_team(request)
-    if team is None or not has_role(request.user, team, Role.OPERATOR):
+    if team is None or not allows(request, team, Role.OPERATOR):
         raise PermissionDenied(_("You need the operator role in a team to deploy instances."))
     if request.method == "POST":
         form = InstanceForm(request.POST, team=team)
@@ -264,7 +269,7 @@ def _detail_context(request: HttpRequest, instance: ServiceInstance) -> dict[str
         .select_related("actor")
         .order_by("-created_at")[:20]
     )
-    can_act = has_role(request.user, instance.team, Role.OPERATOR)
+    can_act = allows(request, instance.team, Role.OPERATOR)
     active = [o for o in operations if o.is_active]
     resize_offers = []
     if can_act and instance.status == Status.STOPPED and not instance.is_prepaid:

@@ -135,6 +135,7 @@ AXES_COOLOFF_TIME = env.float("NESTOPS_LOGIN_COOLOFF_HOURS", 0.25, minimum=0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -20,9 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from nestops.api import has_role
 from nestops.models import ApiToken, AuditAction, AuditEvent, Membership, Role, Team
-from nestops.preferences import current_team, preference, teams_of
+from nestops.preferences import allows, current_team, preference, teams_of
 
 
 def _next(request: HttpRequest, fallback: str = "/") -> str:
@@ -147,7 +146,7 @@ def members(request: HttpRequest) -> HttpResponse:
     team = current_team(request)
     if team is None:
         return render(request, "nestops/members.html", {"team": None})
-    is_admin = has_role(request.user, team, Role.ADMIN)
+    is_admin = allows(request, team, Role.ADMIN)
     form = MemberForm(request.POST or None)
     if request.method == "POST":
         if not is_admin:
@@ -186,7 +185,7 @@ def members(request: HttpRequest) -> HttpResponse:
 @require_POST
 def change_member(request: HttpRequest, username: str) -> HttpResponse:
     team = current_team(request)
-    if team is None or not has_role(request.user, team, Role.ADMIN):
+    if team is None or not allows(request, team, Role.ADMIN):
         raise PermissionDenied(_("Only team admins manage members."))
     membership = Membership.objects.filter(team=team, user__username=username).first()
     if membership is None:

@@ -40,7 +40,7 @@ def test_defaults_and_environment():
     assert (config.port, config.access_keys) == (0, {"x": "y"})
     # make run passes a relative folder; scripts run from inside sandboxes.
     assert load_config(["--data-dir", "var/cloudsim"], env={}).data_dir == (
-        Path.cwd() / "var/cloudsim"
+        (Path.cwd() / "var/cloudsim").resolve()
     )
 
 
