@@ -25,6 +25,9 @@ from operations.models import HOST_FILE_KINDS, Operation, Source
 from operations.services import OperationRefused
 
 PAGE_SIZE = 100
+# Both forms have a "url" field (named as in the API); their element ids must still differ.
+DOWNLOAD_IDS = "download-%s"
+EXTENSION_IDS = "extension-%s"
 
 
 def _page_context(request: HttpRequest, instance: ServiceInstance, **forms: Any) -> dict[str, Any]:
@@ -54,8 +57,8 @@ def _page_context(request: HttpRequest, instance: ServiceInstance, **forms: Any)
         "q": search,
         "can_act": has_role(request.user, instance.team, Role.OPERATOR),
         "running": instance.status == Status.RUNNING,
-        "download_form": forms.get("download_form") or DownloadForm(),
-        "extension_form": forms.get("extension_form") or ExtensionForm(),
+        "download_form": forms.get("download_form") or DownloadForm(auto_id=DOWNLOAD_IDS),
+        "extension_form": forms.get("extension_form") or ExtensionForm(auto_id=EXTENSION_IDS),
         "preview_form": PreviewForm(),
     }
 
@@ -104,7 +107,7 @@ def files_action(request: HttpRequest, public_id: str, action: str) -> HttpRespo
     instance = visible_instance(request, public_id)
     require_operator(request, instance)
     if action == "download":
-        form = DownloadForm(request.POST)
+        form = DownloadForm(request.POST, auto_id=DOWNLOAD_IDS)
         if not form.is_valid():
             context = _page_context(request, instance, download_form=form)
             return render(request, "instances/files.html", context, status=400)
@@ -116,7 +119,7 @@ def files_action(request: HttpRequest, public_id: str, action: str) -> HttpRespo
             ),
         )
     if action == "install":
-        form = ExtensionForm(request.POST)
+        form = ExtensionForm(request.POST, auto_id=EXTENSION_IDS)
         if not form.is_valid():
             context = _page_context(request, instance, extension_form=form)
             return render(request, "instances/files.html", context, status=400)

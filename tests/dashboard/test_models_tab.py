@@ -4,6 +4,7 @@ starts. The operations themselves run in tests/operations against cloudsim."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.test import Client
@@ -12,6 +13,7 @@ from PIL import Image
 from instances.models import Extension, ModelFile, Status
 from nestops.preferences import preference
 from operations.models import Kind, Operation, Source
+from tests.dashboard.test_pages import LabelAudit
 from tests.factories import make_instance
 
 pytestmark = pytest.mark.django_db
@@ -81,12 +83,21 @@ def test_a_viewer_sees_the_lists_but_no_form(running, bob) -> None:
     assert not Operation.objects.exists()
 
 
+def test_every_control_of_the_tab_has_a_label(running, alice) -> None:
+    html = signed_in(alice).get(page(running)).content.decode()
+    audit = LabelAudit()
+    audit.feed(html)
+    assert audit.unlabelled() == []
+    # The audit saw the forms and the dialogs of the rows.
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    for field in ("download-url", "download-kind", "download-sha256", "extension-url"):
+        assert f'for="{field}"' in html
+    assert 'name="image"' in html and 'name="restart_webui"' in html
+
+
 def test_an_operator_downloads_installs_refreshes_and_acts_on_rows(running, alice) -> None:
     client = signed_in(alice)
-    html = client.get(page(running)).content.decode()
-    # Every control has a label.
-    for field in ("id_url", "id_kind", "id_directory", "id_filename", "id_sha256", "id_name"):
-        assert f'for="{field}"' in html
     model = ModelFile.objects.get()
     extension = Extension.objects.get()
     image = io.BytesIO()
