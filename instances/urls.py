@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from instances import views
+from instances import file_views, views
 
 app_name = "instances"
 
@@ -17,6 +17,23 @@ urlpatterns = [
         "instances/<str:public_id>/credentials/",
         views.instance_credentials,
         name="credentials",
+    ),
+    # The Models & extensions tab (before the catch-all action route below).
+    path("instances/<str:public_id>/files/", file_views.instance_files, name="files"),
+    path(
+        "instances/<str:public_id>/files/<str:action>/",
+        file_views.files_action,
+        name="files-action",
+    ),
+    path(
+        "instances/<str:public_id>/models/<str:model_id>/<str:action>/",
+        file_views.model_action,
+        name="model-action",
+    ),
+    path(
+        "instances/<str:public_id>/extensions/<str:extension_id>/<str:action>/",
+        file_views.extension_action,
+        name="extension-action",
     ),
     path("instances/<str:public_id>/<str:action>/", views.instance_action, name="action"),
 ]
