@@ -15,7 +15,7 @@ CATALOG = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 APPS = ("nestops", "instances", "operations", "billing")
 TRANSLATION_FUNCTIONS = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy"}
 # templatize() turns {% translate %} and {% blocktranslate %} into gettext(u'...') calls.
-TEMPLATE_CALL = re.compile(r"\bgettext\(u'((?:[^'\\]|\\.)*)'\)")
+TEMPLATE_CALL = re.compile(r"""\bgettext\(u('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\)""")
 
 
 def catalog() -> dict[str, str]:
@@ -31,7 +31,7 @@ def template_messages() -> set[tuple[str, str]]:
             continue
         code = templatize(path.read_text(encoding="utf-8"))
         for match in TEMPLATE_CALL.finditer(code):
-            message = ast.literal_eval(f"'{match.group(1)}'")
+            message = ast.literal_eval(match.group(1))
             found.add((str(path.relative_to(ROOT)), message))
     return found
 
