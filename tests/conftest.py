@@ -48,13 +48,20 @@ from nestops.models import ApiToken, Membership, Role, Team  # noqa: E402
 
 
 def use_broker(url: str) -> None:
-    """Points the Celery app at another broker, dropping connections to the old one."""
+    """Points the Celery app at another broker, dropping connections to the old one.
+
+    kombu keeps connection and producer pools in process-wide registries keyed by broker URL:
+    closing only the app's pool left a closed pool registered for ``memory://``, which the next
+    test that sent a task (after an e2e test switched brokers and back) got again. ``reset()``
+    closes them all and empties the registries.
+    """
+    from kombu import pools
+
     from nestops.celery import app
 
     app.conf.broker_url = url
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
 
 
