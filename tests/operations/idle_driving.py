@@ -1,0 +1,93 @@
+"""Scenario helpers for metrics, idle auto-stop and schedules, against cloudsim and its clock.
+
+Why time-machine: the control plane reads ``timezone.now()``, cloudsim has its own clock (it
+started at the wall time and runs at speed 20 for the session, and other tests advance it).
+The idle job compares CloudMonitor timestamps (the sim's) with its own now, and snoozes,
+operations and ``running_since`` are stamped with ours, so a scenario only means something when
+both clocks say the same. ``Clocks`` slows cloudsim to real speed, travels our clock to the
+sim's time, and from then on moves both together (``advance``) and re-reads the sim's clock
+after anything that advanced it alone (``sync``), e.g. ``drive()``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import urllib.request
+from datetime import UTC, datetime
+from typing import Any
+
+from instances.metrics import collect_metrics
+from instances.models import ServiceInstance
+from nestops.models import NotificationDelivery
+from operations.idle import IdleReport, evaluate_idle
+from operations.models import Operation, Source
+from tests.operations.driving import drive
+from tests.operations.test_runner import deploy
+
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class Clocks:
+    """cloudsim's clock and the control plane's, moved together."""
+
+    def __init__(self, sim: Any, traveller: Any) -> None:
+        self.sim = sim
+        self.traveller = traveller
+
+    def sync(self) -> datetime:
+        now = datetime.fromtimestamp(self.sim.clock()["epoch_ms"] / 1000, tz=UTC)
+        self.traveller.move_to(now)
+        return now
+
+    def advance(self, seconds: float) -> datetime:
+        self.sim.advance(seconds)
+        return self.sync()
+
+
+def events(team: Any, event: str) -> list[NotificationDelivery]:
+    return list(NotificationDelivery.objects.filter(team=team, event=event).order_by("created_at"))
+
+
+def running_host(team: Any, alice: Any, clocks: Clocks, name: str) -> ServiceInstance:
+    """A host deployed through the real runner, WebUI configured with its credentials."""
+    instance, operation = deploy(team, alice, clocks.sim, name=name)
+    drive(operation, clocks.sim)
+    clocks.sync()
+    instance.refresh_from_db()
+    assert instance.status == "running", operation.log
+    return instance
+
+
+def generate(instance: ServiceInstance, steps: int = 20) -> dict[str, Any]:
+    """A txt2img request through the host's WebUI (0.02 real s per step)."""
+    token = base64.b64encode(f"{instance.webui_user}:{instance.webui_password}".encode()).decode()
+    request = urllib.request.Request(
+        instance.webui_endpoint + "/sdapi/v1/txt2img",
+        data=json.dumps({"prompt": "a lighthouse at dusk", "steps": steps}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Basic {token}"},
+        method="POST",
+    )
+    with _opener.open(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def generate_in_background(instance: ServiceInstance, steps: int = 150) -> threading.Thread:
+    thread = threading.Thread(target=generate, args=(instance, steps), daemon=True)
+    thread.start()
+    return thread
+
+
+def beat_minute(clocks: Clocks, minutes: int = 1) -> IdleReport:
+    """What beat does every minute: collect CloudMonitor points, then evaluate idle hosts."""
+    report = IdleReport()
+    for _ in range(minutes):
+        clocks.advance(60)
+        collect_metrics()
+        report = evaluate_idle()
+    return report
+
+
+def idle_stops(instance: ServiceInstance) -> list[Operation]:
+    return list(instance.operations.filter(kind="stop", source=Source.IDLE_POLICY))
