@@ -14,10 +14,12 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
+from instances import webui
 from instances.metrics import collect_metrics
 from instances.models import ServiceInstance
 from nestops.models import NotificationDelivery
@@ -73,9 +75,14 @@ def generate(instance: ServiceInstance, steps: int = 20) -> dict[str, Any]:
         return json.loads(response.read())
 
 
-def generate_in_background(instance: ServiceInstance, steps: int = 150) -> threading.Thread:
+def generate_in_background(instance: ServiceInstance, steps: int = 100) -> threading.Thread:
+    """Starts a job (0.02 real s per step) and returns once the WebUI reports it running."""
     thread = threading.Thread(target=generate, args=(instance, steps), daemon=True)
     thread.start()
+    deadline = time.monotonic() + 10
+    while not webui.progress(instance).busy:
+        assert time.monotonic() < deadline, "the WebUI never took the job"
+        time.sleep(0.01)
     return thread
 
 
