@@ -28,6 +28,7 @@ from instances.serializers import (
     ResizeSerializer,
     RestartSerializer,
     StopSerializer,
+    iso_time,
 )
 from instances.services import NewInstance, create_instance, reveal_credentials, update_instance
 from nestops.api import ACCEPTED, TeamRolePermission, client_address
@@ -107,13 +108,27 @@ class InstanceViewSet(
     def get_queryset(self) -> QuerySet[ServiceInstance]:
         return (
             ServiceInstance.objects.visible_to(self.request.user)
-            .select_related("team", "created_by")
+            .select_related("team", "created_by", "idle_evaluation")
             .prefetch_related(active_lifecycle_prefetch())
             .order_by("-created_at", "-id")
         )
 
     def source(self) -> str:
         return Source.API
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """One instance; with its schedule's next action."""
+        from operations.models import Schedule
+        from operations.schedules import next_action
+
+        instance = self.get_object()
+        body = self.get_serializer(instance).data
+        schedule = Schedule.objects.filter(instance=instance, enabled=True).first()
+        upcoming = next_action(schedule) if schedule is not None else None
+        body["schedule"] = (
+            {**upcoming, "at": iso_time(upcoming["at"])} if upcoming is not None else None
+        )
+        return Response(body)
 
     # --- create and update ---------------------------------------------------------------
 

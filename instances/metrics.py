@@ -207,13 +207,19 @@ class PruneReport:
 def roll_up_hours(now: datetime | None = None) -> int:
     """Aggregates complete hours of 1-minute points into ``MetricHourly`` (one statement).
 
-    Starts an hour before the newest hour already rolled up, so late points are counted.
+    Starts an hour before the newest hour already rolled up, so late points are counted (or
+    at the oldest point, the first time).
     """
     now = now or timezone.now()
     end = epoch_ms(now) // HOUR_MS * HOUR_MS
-    oldest = end - settings.NESTOPS_METRICS_RETENTION_DAYS * 24 * HOUR_MS
     newest = MetricHourly.objects.aggregate(newest=Max("hour"))["newest"]
-    start = max(oldest, newest - HOUR_MS) if newest is not None else oldest
+    if newest is not None:
+        start = newest - HOUR_MS
+    else:
+        start = MetricSample.objects.aggregate(oldest=Min("timestamp"))["oldest"]
+        if start is None:
+            return 0
+        start = start // HOUR_MS * HOUR_MS
     if start >= end:
         return 0
     quote = connection.ops.quote_name

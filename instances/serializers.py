@@ -37,6 +37,14 @@ class InstanceSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     active_operation = ActiveOperationSerializer(read_only=True, allow_null=True)
     url = serializers.SerializerMethodField()
+    idle = serializers.JSONField(
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy(
+            'The idle status of a running host: state, reason and a text such as "idle for '
+            '23 min, stops in 7 min", "active: generating" or "blind: no GPU metrics for 40 min".'
+        ),
+    )
 
     class Meta:
         model = ServiceInstance
@@ -75,6 +83,7 @@ class InstanceSerializer(serializers.ModelSerializer):
             "running_since",
             "expires_at",
             "active_operation",
+            "idle",
             "created_by",
             "created_at",
             "updated_at",
@@ -92,6 +101,7 @@ class InstanceSerializer(serializers.ModelSerializer):
         row["team"] = instance.team.slug
         row["created_by"] = instance.created_by.username if instance.created_by_id else None
         row["active_operation"] = self.get_active_operation(instance)
+        row["idle"] = self.get_idle(instance)
         return {name: row[name] for name in self.Meta.fields}
 
     PLAIN_FIELDS = (
@@ -128,6 +138,15 @@ class InstanceSerializer(serializers.ModelSerializer):
     def get_url(self, instance: ServiceInstance) -> str:
         # A plain path: reverse() per row costs more than the rest of the row.
         return f"/api/v1/instances/{instance.public_id}/"
+
+    def get_idle(self, instance: ServiceInstance) -> dict[str, Any] | None:
+        # The evaluation comes with the row (select_related ``idle_evaluation``): no query.
+        from operations.idle_policy import related
+        from operations.idle_status import idle_status
+
+        if instance.status != "running":
+            return None
+        return idle_status(instance, related(instance, "idle_evaluation"))
 
     def get_active_operation(self, instance: ServiceInstance) -> dict[str, Any] | None:
         # Filled by the viewset's prefetch (``active_lifecycle``) so a page costs one query.

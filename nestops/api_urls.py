@@ -7,9 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from instances.api import InstanceTypesView, InstanceViewSet, RegionsView, ZonesView
+from instances.metrics_api import MetricsView
 from nestops.accounts_api import AuditEventViewSet, TeamViewSet, TokenViewSet
 from nestops.notifications_api import ChannelViewSet, DeliveryViewSet
 from operations.api import OperationViewSet
+from operations.idle_api import IdlePolicyView, SnoozeView, TeamIdleSettingsView
+from operations.schedule_api import ScheduleView
 
 app_name = "api"
 
@@ -26,6 +29,19 @@ urlpatterns = [
     path("catalog/regions/", RegionsView.as_view(), name="catalog-regions"),
     path("catalog/zones/", ZonesView.as_view(), name="catalog-zones"),
     path("catalog/instance-types/", InstanceTypesView.as_view(), name="catalog-instance-types"),
+    path("instances/<str:public_id>/metrics/", MetricsView.as_view(), name="instance-metrics"),
+    path(
+        "instances/<str:public_id>/idle-policy/",
+        IdlePolicyView.as_view(),
+        name="instance-idle-policy",
+    ),
+    path("instances/<str:public_id>/snooze/", SnoozeView.as_view(), name="instance-snooze"),
+    path("instances/<str:public_id>/schedule/", ScheduleView.as_view(), name="instance-schedule"),
+    path(
+        "teams/<slug:slug>/idle-settings/",
+        TeamIdleSettingsView.as_view(),
+        name="team-idle-settings",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),

@@ -2,28 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-
 import pytest
-import time_machine
 
 from nestops.models import NotificationChannel
-from tests.operations.idle_driving import Clocks
-
-
-@pytest.fixture
-def clocks(sim) -> Iterator[Clocks]:
-    sim.set_speed(1)
-    traveller = time_machine.travel(
-        datetime.fromtimestamp(sim.clock()["epoch_ms"] / 1000, tz=UTC), tick=True
-    )
-    shifted = traveller.start()
-    try:
-        yield Clocks(sim, shifted)
-    finally:
-        traveller.stop()
-        sim.set_speed(20)
 
 
 @pytest.fixture

@@ -16,8 +16,11 @@ import json
 import threading
 import time
 import urllib.request
+import uuid
 from datetime import UTC, datetime
 from typing import Any
+
+from django.utils import timezone
 
 from instances import webui
 from instances.metrics import collect_metrics
@@ -26,7 +29,7 @@ from nestops.models import NotificationDelivery
 from operations.idle import IdleReport, evaluate_idle
 from operations.models import Operation, Source
 from tests.operations.driving import drive
-from tests.operations.test_runner import deploy
+from tests.operations.test_runner import deploy, in_stock_offer
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -98,3 +101,54 @@ def beat_minute(clocks: Clocks, minutes: int = 1) -> IdleReport:
 
 def idle_stops(instance: ServiceInstance) -> list[Operation]:
     return list(instance.operations.filter(kind="stop", source=Source.IDLE_POLICY))
+
+
+def fleet(sim: Any, team: Any, count: int) -> list[ServiceInstance]:
+    """``count`` running hosts made with one RunInstances call (no WebUI set up), and their
+    rows: for collection tests that need more than 50 hosts."""
+    from nestops.cloud import ecs, vpc
+
+    token = uuid.uuid4().hex[:16]
+    zone, instance_type = in_stock_offer()
+    sim.set_stock(zone, instance_type, count + 50)
+    vpc_id, _ = vpc.create_vpc(
+        "cn-hangzhou", cidr_block="10.0.0.0/8", name="fleet", client_token=f"v{token}"
+    )
+    sim.advance(2)
+    vswitch_id, _ = vpc.create_vswitch(
+        "cn-hangzhou",
+        vpc_id=vpc_id,
+        zone_id=zone,
+        cidr_block="10.1.0.0/16",
+        name="fleet",
+        client_token=f"s{token}",
+    )
+    group_id, _ = ecs.create_security_group(
+        "cn-hangzhou", vpc_id=vpc_id, name="fleet", client_token=f"g{token}"
+    )
+    sim.advance(2)
+    cloud_ids = ecs.run_instances(
+        "cn-hangzhou",
+        zone_id=zone,
+        instance_type=instance_type,
+        image_id="m-sim-sd-webui",
+        security_group_id=group_id,
+        vswitch_id=vswitch_id,
+        instance_name="fleet",
+        client_token=f"r{token}",
+        amount=count,
+    ).instance_ids
+    sim.advance(10)
+    return [
+        ServiceInstance.objects.create(
+            team=team,
+            name=f"fleet-{n}",
+            region="cn-hangzhou",
+            zone=zone,
+            instance_type=instance_type,
+            status="running",
+            running_since=timezone.now(),
+            cloud_instance_id=cloud_id,
+        )
+        for n, cloud_id in enumerate(cloud_ids)
+    ]
