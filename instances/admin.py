@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from instances.models import ServiceInstance
+from instances.models import MetricHourly, MetricSample, ServiceInstance
 from operations.models import Kind, Source
 from operations.services import OperationRefused, request_operation
 
@@ -74,3 +74,40 @@ class ServiceInstanceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Collected data: shown, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.method in ("GET", "HEAD")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(MetricSample)
+class MetricSampleAdmin(_ReadOnly):
+    """CloudMonitor minutes (7 days)."""
+
+    list_display = ["instance", "metric", "at", "average", "maximum", "minimum"]
+    list_filter = ["metric"]
+    search_fields = ["instance__public_id", "instance__name"]
+    list_select_related = ["instance"]
+    ordering = ["-timestamp"]
+    show_full_result_count = False
+
+
+@admin.register(MetricHourly)
+class MetricHourlyAdmin(_ReadOnly):
+    """Hourly aggregates (90 days)."""
+
+    list_display = ["instance", "metric", "at", "average", "maximum", "minimum", "samples"]
+    list_filter = ["metric"]
+    search_fields = ["instance__public_id", "instance__name"]
+    list_select_related = ["instance"]
+    ordering = ["-hour"]
+    show_full_result_count = False

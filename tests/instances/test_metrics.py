@@ -139,3 +139,30 @@ def test_prune_rolls_hours_up_then_keeps_7_days_of_minutes_and_90_of_hours(team)
     # Running it again changes nothing.
     again = prune_metrics(now)
     assert again.samples_deleted == 0 and MetricHourly.objects.count() == 2
+
+
+def test_metrics_and_idle_records_are_visible_in_the_admin(client, django_user_model, team) -> None:
+    host = make_instance(team, name="admin-visible")
+    MetricSample.objects.create(
+        instance=host,
+        metric=Metric.GPU,
+        timestamp=1_700_000_040_000,
+        average=7,
+        maximum=9,
+        minimum=5,
+    )
+    admin = django_user_model.objects.create_superuser("root", password="root-pw-123")
+    client.force_login(admin)
+    for path in (
+        "/admin/instances/metricsample/",
+        "/admin/instances/metrichourly/",
+        "/admin/operations/idlepolicy/",
+        "/admin/operations/idleevaluation/",
+        "/admin/operations/snooze/",
+        "/admin/operations/schedule/",
+        "/admin/operations/teamidlesettings/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+    page = client.get("/admin/instances/metricsample/").content.decode()
+    assert "admin-visible" in page and "GPU utilisation" in page
