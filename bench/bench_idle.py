@@ -152,13 +152,11 @@ def evaluate_at_scale(sim, rows, busy: list[str]) -> dict[str, object]:
 
     from instances.models import ServiceInstance, Status
 
-    # In the steady state the hosts have been up for a while: the idle clock is the seeded one.
-    ServiceInstance.objects.update(running_since=now - timedelta(hours=2))
-
     def run(label: str, subset, near: dict[int, float]) -> None:
-
         Operation.objects.all().delete()
-        ServiceInstance.objects.filter(status=Status.STOPPING).update(status=Status.RUNNING)
+        # In the steady state the hosts have been up for a while: the idle clock is the
+        # seeded one.
+        ServiceInstance.objects.update(running_since=now - timedelta(hours=2))
         ServiceInstance.objects.exclude(pk__in=[r.pk for r in subset]).update(status=Status.STOPPED)
         ServiceInstance.objects.filter(pk__in=[r.pk for r in subset]).update(status=Status.RUNNING)
         seed_evaluations(subset, busy_ids, now, near)
