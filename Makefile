@@ -14,7 +14,7 @@ ifeq ($(NESTOPS_CLOUD),sim)
 PROCESSES := cloudsim $(PROCESSES)
 endif
 
-.PHONY: run test bench lint format migrations-check ci clean install install-test
+.PHONY: run test bench lint format migrations-check ci clean install install-test browser screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,7 @@ install-test: $(VENV)/.installed-test
 
 run: install
 	@unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy; \
+	$(BIN)/python manage.py compile_translations && \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py bootstrap_admin && \
 	echo "" && \
@@ -40,11 +41,24 @@ run: install
 	echo "" && \
 	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/honcho -f Procfile start $(PROCESSES)
 
-test: install-test
+# Browser tests drive Debian's Chromium; it is installed from the distribution when missing
+# (never a browser downloaded by a test tool). CJK fonts let Chinese pages render in it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
+
+test: install-test browser
+	$(BIN)/python manage.py compile_translations
 	unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy; $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install-test
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+screenshots: install-test browser
+	$(BIN)/python manage.py compile_translations
+	$(BIN)/python scripts/screenshots.py
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -100,7 +100,8 @@ def load_config(argv: list[str] | None = None, env: dict[str, str] | None = None
         port = parse_port(env["NESTOPS_SIM_PORT"], "NESTOPS_SIM_PORT")
     else:
         port = 9800
-    data_dir = Path(args.data_dir or env.get("NESTOPS_SIM_DATA_DIR") or "var/cloudsim")
+    # Absolute: host scripts run with their own working directory inside the sandbox.
+    data_dir = Path(args.data_dir or env.get("NESTOPS_SIM_DATA_DIR") or "var/cloudsim").resolve()
     if args.speed is not None:
         speed = parse_speed(args.speed, "--speed")
     elif env.get("NESTOPS_SIM_SPEED"):

@@ -66,16 +66,7 @@ class InstanceFilter(django_filters.FilterSet):
         )
 
     def filter_deleted(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        return queryset  # handled in get_queryset; declared here so it is documented
-
-    @property
-    def qs(self) -> QuerySet:
-        queryset = super().qs
-        if not self.form.cleaned_data.get("include_deleted") and not self.form.cleaned_data.get(
-            "status"
-        ):
-            queryset = queryset.exclude(status=Status.DELETED)
-        return queryset
+        return queryset if value else queryset.exclude(status=Status.DELETED)
 
 
 def active_lifecycle_prefetch() -> Prefetch:
@@ -129,6 +120,15 @@ class InstanceViewSet(
             {**upcoming, "at": iso_time(upcoming["at"])} if upcoming is not None else None
         )
         return Response(body)
+
+    def filter_queryset(self, queryset: QuerySet[ServiceInstance]) -> QuerySet[ServiceInstance]:
+        queryset = super().filter_queryset(queryset)
+        params = self.request.query_params
+        # Lists leave deleted instances out unless asked for (or filtered by status); a
+        # deleted instance's own page stays reachable.
+        if self.action == "list" and "include_deleted" not in params and "status" not in params:
+            queryset = queryset.exclude(status=Status.DELETED)
+        return queryset
 
     # --- create and update ---------------------------------------------------------------
 

@@ -230,45 +230,8 @@ class InstanceCreateSerializer(serializers.Serializer):
         return team
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        request = self.context["request"]
-        data["team"] = self._team(data.get("team"), request.user)
-        errors: dict[str, list[str]] = {}
-        if data.get("vpc_id") or data.get("vswitch_id"):
-            if not (data.get("vpc_id") and data.get("vswitch_id")):
-                errors["vswitch_id" if data.get("vpc_id") else "vpc_id"] = [
-                    _("Give both an existing VPC and an existing vSwitch, or neither.")
-                ]
-            for field, prefix, label in (
-                ("vpc_id", "vpc", _("The VPC id")),
-                ("vswitch_id", "vsw", _("The vSwitch id")),
-            ):
-                if data.get(field):
-                    try:
-                        validation.validate_cloud_id(data[field], prefix, label)
-                    except DjangoValidationError as exc:
-                        errors[field] = exc.messages
-        else:
-            errors.update(validation.validate_network(data["vpc_cidr"], data["vswitch_cidr"]))
-        try:
-            validation.validate_period(
-                data["charge_type"], data.get("period"), data.get("period_unit")
-            )
-        except DjangoValidationError as exc:
-            errors["period"] = exc.messages
-        if ServiceInstance.objects.alive().filter(team=data["team"], name=data["name"]).exists():
-            errors["name"] = [
-                _("Your team already has an instance named %(name)s.") % {"name": data["name"]}
-            ]
-        if not errors:
-            errors.update(
-                catalog.check_offer(
-                    region=data["region"],
-                    zone=data["zone"],
-                    instance_type=data["instance_type"],
-                    charge_type=data["charge_type"],
-                    template=data["template"],
-                )
-            )
+        data["team"] = self._team(data.get("team"), self.context["request"].user)
+        errors = validation.validate_request(data)
         if errors:
             raise serializers.ValidationError(errors)
         return data

@@ -148,3 +148,63 @@ def validate_period(charge_type: str, period: int | None, period_unit: str | Non
             % {"allowed": allowed, "unit": unit},
             code="period",
         )
+
+
+def validate_request(
+    data: dict, *, skip_fields: frozenset[str] = frozenset()
+) -> dict[str, list[str]]:
+    """Checks across fields of a new instance (the API and the dashboard share them).
+
+    ``data`` holds cleaned values: team, name, template, region, zone, instance_type,
+    charge_type, period, period_unit, vpc_cidr, vswitch_cidr, vpc_id, vswitch_id.
+    Fields in ``skip_fields`` already failed their own checks and are not looked at again.
+    Returns field errors; empty when the instance can be deployed now.
+    """
+    from instances import catalog
+    from instances.models import ServiceInstance
+
+    errors: dict[str, list[str]] = {}
+    vpc_id, vswitch_id = data.get("vpc_id") or "", data.get("vswitch_id") or ""
+    if vpc_id or vswitch_id:
+        if not (vpc_id and vswitch_id):
+            errors["vswitch_id" if vpc_id else "vpc_id"] = [
+                _("Give both an existing VPC and an existing vSwitch, or neither.")
+            ]
+        for field, value, prefix, label in (
+            ("vpc_id", vpc_id, "vpc", _("The VPC id")),
+            ("vswitch_id", vswitch_id, "vsw", _("The vSwitch id")),
+        ):
+            if value:
+                try:
+                    validate_cloud_id(value, prefix, label)
+                except ValidationError as exc:
+                    errors[field] = exc.messages
+    elif not {"vpc_cidr", "vswitch_cidr"} & skip_fields:
+        errors.update(validate_network(data["vpc_cidr"], data["vswitch_cidr"]))
+    if not {"period", "period_unit", "charge_type"} & skip_fields:
+        try:
+            validate_period(data["charge_type"], data.get("period"), data.get("period_unit"))
+        except ValidationError as exc:
+            errors["period"] = exc.messages
+    team = data.get("team")
+    if (
+        team is not None
+        and "name" not in skip_fields
+        and data.get("name")
+        and ServiceInstance.objects.alive().filter(team=team, name=data["name"]).exists()
+    ):
+        errors["name"] = [
+            _("Your team already has an instance named %(name)s.") % {"name": data["name"]}
+        ]
+    offer_fields = {"region", "zone", "instance_type", "charge_type", "template"}
+    if not errors and not offer_fields & skip_fields:
+        errors.update(
+            catalog.check_offer(
+                region=data["region"],
+                zone=data["zone"],
+                instance_type=data["instance_type"],
+                charge_type=data["charge_type"],
+                template=data["template"],
+            )
+        )
+    return errors

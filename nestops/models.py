@@ -260,3 +260,23 @@ class NotificationDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.channel} ({self.status})"
+
+
+class UserPreference(models.Model):
+    """What the dashboard remembers about a person: language, time zone, current team."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    current_team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user}"

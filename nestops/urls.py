@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from nestops.health import healthz
 
@@ -13,7 +12,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("nestops.account_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("nestops.api_urls", namespace="api")),
-    path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
+    path("operations/", include("operations.urls")),
+    path("", include("instances.urls")),
 ]

@@ -69,21 +69,19 @@ from nestops.models import ApiToken, Membership, Role, Team  # noqa: E402
 
 
 def use_broker(url: str) -> None:
-    """Points the Celery app at another broker, dropping connections to the old one.
-
-    kombu keeps connection and producer pools in process-wide registries keyed by broker URL:
-    closing only the app's pool left a closed pool registered for ``memory://``, which the next
-    test that sent a task (after an e2e test switched brokers and back) got again. ``reset()``
-    closes them all and empties the registries.
-    """
+    """Points the Celery app at another broker, dropping connections to the old one."""
     from kombu import pools
 
     from nestops.celery import app
 
     app.conf.broker_url = url
-    pools.reset()
-    app._pool = None
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps producer pools per connection in a global registry; a pool closed above
+    # would be handed out again the next time this broker is used.
+    pools.reset()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -185,3 +185,12 @@ def test_audit_events_show_own_events_and_admins_see_their_team(
     assert [e["target"] for e in admin_view] == [running.public_id]
     assert as_bob.get("/api/v1/audit-events/").json()["results"] == []
     assert as_mallory.get("/api/v1/audit-events/").json()["results"] == []
+
+
+def test_deleted_instances_leave_the_list_but_keep_their_page(as_alice, team) -> None:
+    deleted = make_instance(team, status=Status.DELETED)
+    assert as_alice.get("/api/v1/instances/").json()["results"] == []
+    assert as_alice.get(url(deleted)).json()["status"] == "deleted"
+    listed = as_alice.get("/api/v1/instances/?include_deleted=true").json()["results"]
+    assert [i["id"] for i in listed] == [deleted.public_id]
+    assert as_alice.get("/api/v1/instances/?status=deleted").json()["count"] == 1

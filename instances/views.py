@@ -1,0 +1,403 @@
+"""The dashboard's instance pages: list, create wizard, instance page and its actions."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from instances import catalog
+from instances.api import active_lifecycle_prefetch
+from instances.forms import InstanceForm
+from instances.models import ChargeType, ServiceInstance, Status, StopMode
+from instances.services import create_instance, reveal_credentials
+from nestops.cloud import CloudError
+from nestops.models import Role
+from nestops.preferences import allows, current_team
+from operations.models import Kind, Operation, Source
+from operations.services import OperationRefused, request_operation
+
+PAGE_SIZE = 50
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def visible_instance(request: HttpRequest, public_id: str) -> ServiceInstance:
+    """The instance if the user may see it; anyone else gets the 404 page."""
+    found = (
+        ServiceInstance.objects.visible_to(request.user)
+        .select_related("team", "created_by")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if found is None:
+        raise Http404(_("No such instance."))
+    return found
+
+
+def require_operator(request: HttpRequest, instance: ServiceInstance) -> None:
+    if not allows(request, instance.team, Role.OPERATOR):
+        raise PermissionDenied(_("Your role in this team does not allow this action."))
+
+
+# --- list --------------------------------------------------------------------------------------
+
+
+@login_required
+def instance_list(request: HttpRequest) -> HttpResponse:
+    team = current_team(request)
+    instances = ServiceInstance.objects.none()
+    if team is not None:
+        instances = (
+            ServiceInstance.objects.filter(team=team)
+            .select_related("team")
+            .prefetch_related(active_lifecycle_prefetch())
+            .order_by("-created_at", "-id")
+        )
+    status = request.GET.get("status", "")
+    region = request.GET.get("region", "")
+    search = request.GET.get("q", "").strip()
+    if status in Status.values:
+        instances = instances.filter(status=status)
+    else:
+        instances = instances.exclude(status=Status.DELETED)
+    if region:
+        instances = instances.filter(region=region)
+    if search:
+        instances = instances.filter(
+            Q(name__icontains=search) | Q(public_id=search) | Q(cloud_instance_id=search)
+        )
+    page = Paginator(instances, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for row_region in {i.region for i in rows}:
+        # GPU names come from the cached catalog; an unreachable cloud only hides them.
+        with contextlib.suppress(CloudError):
+            catalog.gpu_types(row_region)
+    context = {
+        "page": page,
+        "rows": rows,
+        "live": any(getattr(i, "active_lifecycle", None) for i in rows)
+        or any(i.status in (Status.DEPLOYING, Status.DELETING) for i in rows),
+        "status": status,
+        "region": region,
+        "q": search,
+        "statuses": Status.choices,
+        "regions": sorted(
+            set(
+                ServiceInstance.objects.filter(team=team)
+                .values_list("region", flat=True)
+                .distinct()
+            )
+            if team
+            else set()
+        ),
+        "can_act": team is not None and allows(request, team, Role.OPERATOR),
+        "filtered": bool(status or region or search),
+    }
+    template = "instances/_rows.html" if is_htmx(request) else "instances/list.html"
+    return render(request, template, context)
+
+
+# --- create ------------------------------------------------------------------------------------
+
+
+def _wizard_context(request: HttpRequest, form: InstanceForm) -> dict[str, Any]:
+    data = form.data if form.is_bound else {}
+    region = data.get("region") or (form.fields["region"].choices or [("", "")])[0][0]
+    zone = data.get("zone") or (form.fields["zone"].choices or [("", "")])[0][0]
+    charge_type = data.get("charge_type") or ChargeType.POSTPAID
+    return {
+        "form": form,
+        **_types_context(
+            region, zone, charge_type, data.get("period") or "1", data.get("instance_type", "")
+        ),
+        "summary": _summary(form, data) if data else None,
+    }
+
+
+def _types_context(
+    region: str, zone: str, charge_type: str, period: str, selected: str
+) -> dict[str, Any]:
+    offers = catalog.offers(region, zone, charge_type) if region and zone else []
+    try:
+        months = int(period)
+    except ValueError:
+        months = 1
+    priced = [
+        (
+            offer,
+            catalog.price(
+                region=region,
+                zone=zone,
+                instance_type=offer.instance_type,
+                charge_type=charge_type,
+                period=months,
+            ),
+        )
+        for offer in offers
+    ]
+    return {"offers": priced, "selected_type": selected, "charge_type": charge_type}
+
+
+def _summary(form: InstanceForm, data: Any) -> dict[str, Any]:
+    region, zone, instance_type = data.get("region"), data.get("zone"), data.get("instance_type")
+    charge_type = data.get("charge_type") or ChargeType.POSTPAID
+    price = None
+    if region and zone and instance_type:
+        try:
+            period = int(data.get("period") or 1)
+        except ValueError:
+            period = 1
+        price = catalog.price(
+            region=region,
+            zone=zone,
+            instance_type=instance_type,
+            charge_type=charge_type,
+            period=period,
+        )
+    return {
+        "name": data.get("name", ""),
+        "region": region,
+        "zone": zone,
+        "instance_type": instance_type,
+        "charge_type": charge_type,
+        "period": data.get("period"),
+        "network": data.get("network", "new"),
+        "vpc_cidr": data.get("vpc_cidr"),
+        "vswitch_cidr": data.get("vswitch_cidr"),
+        "vpc_id": data.get("vpc_id"),
+        "vswitch_id": data.get("vswitch_id"),
+        "public_access": bool(data.get("public_access")),
+        "price": price,
+    }
+
+
+@never_cache
+@login_required
+def instance_create(request: HttpRequest) -> HttpResponse:
+    team = current_team(request)
+    if team is None or not allows(request, team, Role.OPERATOR):
+        raise PermissionDenied(_("You need the operator role in a team to deploy instances."))
+    if request.method == "POST":
+        form = InstanceForm(request.POST, team=team)
+        if form.is_valid():
+            instance, _operation = create_instance(
+                spec=form.new_instance(),
+                actor=request.user,
+                source=Source.DASHBOARD,
+                remote_addr=request.META.get("REMOTE_ADDR"),
+            )
+            messages.success(
+                request, _("Deploying %(name)s. This page follows it.") % {"name": instance.name}
+            )
+            return redirect("instances:detail", public_id=instance.public_id)
+        status = 400
+    else:
+        form = InstanceForm(team=team, initial=request.GET.dict())
+        status = 200
+    return render(request, "instances/create.html", _wizard_context(request, form), status=status)
+
+
+@login_required
+def wizard_zones(request: HttpRequest) -> HttpResponse:
+    team = current_team(request)
+    if team is None:
+        raise PermissionDenied
+    form = InstanceForm(team=team, initial={"region": request.GET.get("region", "")})
+    zone = (form.fields["zone"].choices or [("", "")])[0][0]
+    return render(
+        request,
+        "instances/_zone_and_types.html",
+        {
+            "form": form,
+            "zone": zone,
+            **_types_context(
+                request.GET.get("region", ""),
+                zone,
+                request.GET.get("charge_type", "PostPaid"),
+                "1",
+                "",
+            ),
+        },
+    )
+
+
+@login_required
+def wizard_types(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "instances/_types.html",
+        _types_context(
+            request.GET.get("region", ""),
+            request.GET.get("zone", ""),
+            request.GET.get("charge_type", "PostPaid"),
+            request.GET.get("period", "1"),
+            request.GET.get("instance_type", ""),
+        ),
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def wizard_summary(request: HttpRequest) -> HttpResponse:
+    team = current_team(request)
+    if team is None:
+        raise PermissionDenied
+    form = InstanceForm(request.POST, team=team)
+    return render(request, "instances/_summary.html", {"summary": _summary(form, request.POST)})
+
+
+# --- the instance page -------------------------------------------------------------------------
+
+
+def _detail_context(request: HttpRequest, instance: ServiceInstance) -> dict[str, Any]:
+    operations = list(
+        Operation.objects.filter(instance=instance)
+        .select_related("actor")
+        .order_by("-created_at")[:20]
+    )
+    can_act = allows(request, instance.team, Role.OPERATOR)
+    active = [o for o in operations if o.is_active]
+    resize_offers = []
+    if can_act and instance.status == Status.STOPPED and not instance.is_prepaid:
+        try:
+            resize_offers = [
+                o
+                for o in catalog.offers(instance.region, instance.zone, instance.charge_type)
+                if o.instance_type != instance.instance_type
+            ]
+        except Exception:  # the page must render even when the cloud does not answer
+            resize_offers = []
+    return {
+        "instance": instance,
+        "operations": operations,
+        "live": bool(active) or instance.status in (Status.DEPLOYING, Status.DELETING),
+        "can_act": can_act,
+        "resize_offers": resize_offers,
+        "stop_modes": StopMode.choices,
+        "Status": Status,
+    }
+
+
+@login_required
+def instance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    instance = visible_instance(request, public_id)
+    context = _detail_context(request, instance)
+    if is_htmx(request):
+        if request.GET.get("was_live") and not context["live"]:
+            # The operation just ended: reload the page so every fact on it is current.
+            return HttpResponse(headers={"HX-Refresh": "true"})
+        return render(request, "instances/_live.html", context)
+    return render(request, "instances/detail.html", context)
+
+
+ACTIONS = {
+    "start": Kind.START,
+    "stop": Kind.STOP,
+    "restart": Kind.RESTART,
+    "resize": Kind.RESIZE,
+    "delete": Kind.DELETE,
+    "redeploy": Kind.DEPLOY,
+}
+
+
+@login_required
+@require_POST
+def instance_action(request: HttpRequest, public_id: str, action: str) -> HttpResponse:
+    instance = visible_instance(request, public_id)
+    require_operator(request, instance)
+    if action not in ACTIONS:
+        raise Http404
+    params: dict[str, Any] = {}
+    if action == "stop":
+        mode = request.POST.get("mode", StopMode.STOP_CHARGING)
+        params["mode"] = mode if mode in StopMode.values else StopMode.STOP_CHARGING
+    elif action == "resize":
+        target = request.POST.get("instance_type", "")
+        errors = (
+            catalog.check_offer(
+                region=instance.region,
+                zone=instance.zone,
+                instance_type=target,
+                charge_type=instance.charge_type,
+                template=instance.template,
+            )
+            if target
+            else {"instance_type": [_("Choose the new instance type.")]}
+        )
+        if errors or instance.is_prepaid:
+            messages.error(
+                request,
+                " ".join(m for ms in errors.values() for m in ms)
+                or _("Only pay-as-you-go hosts can be resized here."),
+            )
+            return redirect("instances:detail", public_id=public_id)
+        params["instance_type"] = target
+    elif action == "delete":
+        if request.POST.get("confirm_name", "") != instance.name:
+            messages.error(request, _("Type the instance's name exactly to delete it."))
+            return redirect("instances:detail", public_id=public_id)
+        if instance.subscription_active and not request.POST.get("terminate_subscription"):
+            messages.error(
+                request,
+                _("This subscription runs until %(date)s: confirm that deleting ends it.")
+                % {"date": f"{instance.expires_at:%Y-%m-%d}"},
+            )
+            return redirect("instances:detail", public_id=public_id)
+        params["terminate_subscription"] = bool(request.POST.get("terminate_subscription"))
+    try:
+        operation, _created = request_operation(
+            instance=instance,
+            kind=ACTIONS[action],
+            params=params,
+            actor=request.user,
+            source=Source.DASHBOARD,
+            remote_addr=request.META.get("REMOTE_ADDR"),
+        )
+    except OperationRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(kind)s requested (%(operation)s).")
+            % {"kind": operation.get_kind_display(), "operation": operation.public_id},
+        )
+    return redirect("instances:detail", public_id=public_id)
+
+
+@never_cache
+@login_required
+@require_POST
+def instance_credentials(request: HttpRequest, public_id: str) -> HttpResponse:
+    instance = visible_instance(request, public_id)
+    require_operator(request, instance)
+    credentials = reveal_credentials(
+        instance=instance,
+        actor=request.user,
+        remote_addr=request.META.get("REMOTE_ADDR"),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+    response = render(
+        request, "instances/_credentials.html", {"instance": instance, "credentials": credentials}
+    )
+    if not is_htmx(request):
+        response = render(
+            request,
+            "instances/detail.html",
+            {**_detail_context(request, instance), "credentials": credentials},
+        )
+    response["Cache-Control"] = "no-store"
+    return response

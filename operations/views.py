@@ -1,0 +1,114 @@
+"""The dashboard's operations pages: the team's operations, one operation, cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from nestops.models import Role
+from nestops.preferences import allows, current_team
+from operations.models import ACTIVE_STATUSES, Kind, Operation, OperationStatus, Source
+from operations.services import OperationRefused, cancel_operation
+
+PAGE_SIZE = 50
+
+
+def _day_start(value: str) -> datetime | None:
+    day = parse_date(value) if value else None
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@login_required
+def operation_list(request: HttpRequest) -> HttpResponse:
+    team = current_team(request)
+    operations = Operation.objects.none()
+    if team is not None:
+        operations = (
+            Operation.objects.filter(team=team)
+            .select_related("instance", "actor")
+            .defer("log", "state")
+            .order_by("-created_at")
+        )
+    filters = {
+        key: request.GET.get(key, "").strip()
+        for key in ("instance", "kind", "status", "source", "since", "until")
+    }
+    if filters["instance"]:
+        operations = operations.filter(
+            Q(instance__public_id=filters["instance"]) | Q(instance__name=filters["instance"])
+        )
+    for key in ("kind", "status", "source"):
+        if filters[key]:
+            operations = operations.filter(**{key: filters[key]})
+    if since := _day_start(filters["since"]):
+        operations = operations.filter(created_at__gte=since)
+    if until := _day_start(filters["until"]):
+        operations = operations.filter(created_at__lt=until + timezone.timedelta(days=1))
+    page = Paginator(operations, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    context = {
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "kinds": Kind.choices,
+        "statuses": OperationStatus.choices,
+        "sources": Source.choices,
+        "live": any(o.status in ACTIVE_STATUSES for o in rows),
+        "filtered": any(filters.values()),
+    }
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "operations/_rows.html", context)
+    return render(request, "operations/list.html", context)
+
+
+def visible_operation(request: HttpRequest, public_id: str) -> Operation:
+    found = (
+        Operation.objects.visible_to(request.user)
+        .select_related("instance", "actor", "team")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if found is None:
+        raise Http404(_("No such operation."))
+    return found
+
+
+@login_required
+def operation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    operation = visible_operation(request, public_id)
+    context = {
+        "operation": operation,
+        "live": operation.is_active,
+        "can_act": allows(request, operation.team, Role.OPERATOR),
+    }
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "operations/_detail_live.html", context)
+    return render(request, "operations/detail.html", context)
+
+
+@login_required
+@require_POST
+def operation_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
+    operation = visible_operation(request, public_id)
+    if not allows(request, operation.team, Role.OPERATOR):
+        raise PermissionDenied(_("Your role in this team does not allow this action."))
+    try:
+        cancel_operation(operation=operation, actor=request.user)
+    except OperationRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Cancel requested."))
+    return redirect("operations:detail", public_id=public_id)

@@ -1,0 +1,203 @@
+"""Takes the README's screenshots of the dashboard: `make screenshots`.
+
+Runs a throw-away nestops (its own SQLite database, filesystem broker and cloudsim in a
+temporary folder), deploys a few hosts through real operations, then captures the main pages
+with Playwright driving Debian's Chromium into docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+CHROMIUM = os.environ.get("NESTOPS_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="nestops-screenshots-"))
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        os.environ.pop(name, None)
+    sys.path.insert(0, str(ROOT))
+    from cloudsim.testing import start_sim
+
+    sim = start_sim(work / "cloudsim", speed=20)
+    port = free_port()
+    env = {
+        **os.environ,
+        "NESTOPS_VAR_DIR": str(work / "var"),
+        "NESTOPS_SIM_ENDPOINT": sim.endpoint,
+        "NESTOPS_POLL_SECONDS": "0.5",
+        "NESTOPS_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "nestops.settings",
+    }
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", verbosity=0)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "nestops",
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "4",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+    ]
+    try:
+        capture(port, sim, get_user_model())
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=20)
+        sim.stop()
+
+
+def wait(predicate, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise RuntimeError("timed out")
+
+
+def capture(port: int, sim, users) -> None:
+    from instances.models import ServiceInstance
+    from instances.services import NewInstance, create_instance
+    from nestops.cloud import ecs
+    from nestops.models import Membership, Role, Team
+    from operations.models import Kind
+    from operations.services import request_operation
+
+    team = Team.objects.create(name="Studio", slug="studio")
+    user = users.objects.create_user("operator", password="screenshots-1")
+    Membership.objects.create(user=user, team=team, role=Role.ADMIN)
+    zone = next(
+        a.zone_id
+        for a in ecs.describe_available_resource("cn-hangzhou")
+        if a.in_stock and a.instance_type == "ecs.gn7i-c8g1.2xlarge"
+    )
+    specs = [
+        ("sdxl-studio", "ecs.gn7i-c8g1.2xlarge"),
+        ("lora-training", "ecs.gn6i-c4g1.xlarge"),
+        ("night-batch", "ecs.gn6i-c8g1.2xlarge"),
+    ]
+    created = [
+        create_instance(
+            spec=NewInstance(
+                team=team,
+                name=name,
+                template="sd-webui",
+                region="cn-hangzhou",
+                zone=zone,
+                instance_type=kind,
+            ),
+            actor=user,
+            source="dashboard",
+        )[0]
+        for name, kind in specs
+    ]
+    wait(lambda: all(ServiceInstance.objects.get(pk=i.pk).status == "running" for i in created))
+    request_operation(
+        instance=created[2],
+        kind=Kind.STOP,
+        params={"mode": "StopCharging"},
+        actor=user,
+        source="dashboard",
+    )
+    wait(lambda: ServiceInstance.objects.get(pk=created[2].pk).status == "stopped")
+    create_instance(
+        spec=NewInstance(
+            team=team,
+            name="forge-test",
+            template="sd-webui-forge",
+            region="cn-hangzhou",
+            zone=zone,
+            instance_type="ecs.gn6i-c4g1.xlarge",
+        ),
+        actor=user,
+        source="api",
+    )
+
+    from playwright.sync_api import sync_playwright
+
+    base = f"http://127.0.0.1:{port}"
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{base}/accounts/login/")
+        page.fill("#id_username", "operator")
+        page.fill("#id_password", "screenshots-1")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        page.screenshot(path=str(OUT / "instances.png"), full_page=True)
+        page.goto(f"{base}/instances/new/")
+        page.fill("#id_name", "webui-new")
+        page.locator("label.type-option:not(.sold-out)").nth(1).click()
+        page.wait_for_selector("#summary :text('per hour')")
+        page.screenshot(path=str(OUT / "create-wizard.png"), full_page=True)
+        page.goto(f"{base}/instances/{created[0].public_id}/")
+        page.click("button:has-text('Reveal the password')")
+        page.wait_for_selector("#cred-password")
+        page.screenshot(path=str(OUT / "instance.png"), full_page=True)
+        page.goto(f"{base}/operations/")
+        page.screenshot(path=str(OUT / "operations.png"), full_page=True)
+        page.goto(f"{base}/")
+        page.select_option("#language-switcher", "zh-hans")
+        page.wait_for_selector("nav >> text=实例")
+        page.screenshot(path=str(OUT / "instances-zh.png"), full_page=True)
+        browser.close()
+    print(f"screenshots written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""The create wizard against cloudsim: stock, prices, inline errors that keep the input."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from instances.models import ServiceInstance
+from nestops.cloud import ecs
+from operations.models import Operation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def browser(alice) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+def offer() -> tuple[str, str]:
+    entry = next(
+        a
+        for a in ecs.describe_available_resource("cn-hangzhou")
+        if a.in_stock and a.instance_type == "ecs.gn6i-c4g1.xlarge"
+    )
+    return entry.zone_id, entry.instance_type
+
+
+def form_data(**changes) -> dict:
+    zone, instance_type = offer()
+    data = {
+        "name": "wizard-1",
+        "template": "sd-webui",
+        "region": "cn-hangzhou",
+        "zone": zone,
+        "instance_type": instance_type,
+        "charge_type": "PostPaid",
+        "period": "1",
+        "network": "new",
+        "vpc_cidr": "192.168.0.0/16",
+        "vswitch_cidr": "192.168.0.0/24",
+        "vpc_id": "",
+        "vswitch_id": "",
+        "host_password": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_wizard_lists_types_with_stock_and_hourly_prices(sim, browser) -> None:
+    zone, instance_type = offer()
+    page = browser.get(f"/instances/new/?region=cn-hangzhou&zone={zone}").content.decode()
+    assert instance_type in page and "In stock" in page and "per hour" in page
+    price = ecs.describe_price(
+        "cn-hangzhou", zone_id=zone, instance_type=instance_type, price_unit="Hour"
+    )
+    assert f"{price.trade} CNY" in page
+    types = browser.get(
+        f"/instances/new/types/?region=cn-hangzhou&zone={zone}&charge_type=PrePaid&period=3"
+    ).content.decode()
+    assert "per month" in types
+
+
+def test_sold_out_types_are_shown_but_not_selectable(sim, browser) -> None:
+    zone, instance_type = offer()
+    sim.set_stock(zone, instance_type, 0)
+    try:
+        page = browser.get(
+            f"/instances/new/types/?region=cn-hangzhou&zone={zone}&charge_type=PostPaid"
+        ).content.decode()
+        option = re.search(rf'<input[^>]*value="{re.escape(instance_type)}"[^>]*>', page).group(0)
+        assert "disabled" in option and "Sold out" in page
+    finally:
+        sim.set_stock(zone, instance_type, 50)
+
+
+def test_the_summary_says_what_it_costs_per_hour_and_month(sim, browser) -> None:
+    summary = browser.post("/instances/new/summary/", form_data()).content.decode()
+    assert "per hour" in summary and "per month if it never stops" in summary
+    assert "Save-stopped it still costs" in summary
+    prepaid = browser.post("/instances/new/summary/", form_data(charge_type="PrePaid")).content
+    assert "Stopping a subscription host saves nothing" in prepaid.decode()
+
+
+def test_an_invalid_cidr_is_shown_inline_and_the_rest_is_kept(sim, browser) -> None:
+    response = browser.post(
+        "/instances/new/",
+        form_data(vpc_cidr="10.0.0.0/33", name="kept-name", host_password="Abc123!xyz"),
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "must be an IPv4 CIDR block" in page
+    assert 'value="kept-name"' in page and 'value="10.0.0.0/33"' in page
+    assert 'value="Abc123!xyz"' in page
+    assert re.search(r'value="ecs.gn6i-c4g1.xlarge"[^>]*checked', page)
+    assert (
+        response["Cache-Control"].find("no-store") >= 0 or "max-age=0" in response["Cache-Control"]
+    )
+    assert not ServiceInstance.objects.exists()
+
+
+def test_a_weak_host_password_and_a_vswitch_outside_the_vpc_are_field_errors(sim, browser) -> None:
+    page = browser.post(
+        "/instances/new/",
+        form_data(host_password="password", vswitch_cidr="10.1.0.0/24"),
+    ).content.decode()
+    assert "at least three of" in page
+    assert "must lie inside the VPC CIDR block" in page
+
+
+def test_a_valid_form_deploys_and_opens_the_instance_page(sim, browser) -> None:
+    response = browser.post("/instances/new/", form_data(name="from-wizard"))
+    instance = ServiceInstance.objects.get(name="from-wizard")
+    assert response.status_code == 302
+    assert response["Location"] == f"/instances/{instance.public_id}/"
+    operation = Operation.objects.get(instance=instance)
+    assert (operation.kind, operation.source) == ("deploy", "dashboard")
+    assert instance.host_password == ""
