@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from instances import views
+from operations import idle_views
 
 app_name = "instances"
 
@@ -18,5 +19,8 @@ urlpatterns = [
         views.instance_credentials,
         name="credentials",
     ),
+    path("instances/<str:public_id>/idle-policy/", idle_views.idle_policy, name="idle-policy"),
+    path("instances/<str:public_id>/snooze/", idle_views.instance_snooze, name="snooze"),
+    path("instances/<str:public_id>/schedule/", idle_views.instance_schedule, name="schedule"),
     path("instances/<str:public_id>/<str:action>/", views.instance_action, name="action"),
 ]

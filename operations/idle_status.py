@@ -9,7 +9,6 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from instances.models import ServiceInstance, Status
 from instances.serializers import iso_time
@@ -39,9 +38,7 @@ def _active_text(evaluation: IdleEvaluation, now: datetime) -> str:
         return _("active: generating")
     if reason == "queued":
         count = int(webui.get("job_count") or 1)
-        return ngettext("active: %(count)s job queued", "active: %(count)s jobs queued", count) % {
-            "count": count
-        }
+        return _("active: queued jobs: %(count)s") % {"count": count}
     if reason == "gpu":
         return _("active: GPU %(value)s %%") % {"value": round(float(gpu.get("value") or 0))}
     if reason == "operation":
