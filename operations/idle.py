@@ -39,7 +39,7 @@ from instances.serializers import iso_time
 from nestops import bulk
 from nestops.notifications import notify
 from operations import webui_poll
-from operations.idle_policy import EffectivePolicy, effective_policy, related
+from operations.idle_policy import POLICY_FIELDS, EffectivePolicy, effective_policy, related
 from operations.models import (
     IdleEvaluation,
     IdleVerdict,
@@ -140,8 +140,30 @@ def _running_instances() -> list[ServiceInstance]:
         ServiceInstance.objects.filter(status=Status.RUNNING)
         .exclude(cloud_instance_id="")
         .select_related("team", "team__idle_settings", "idle_policy", "idle_evaluation")
-        # Passwords are decrypted on load: read them only for the hosts whose WebUI is asked.
-        .defer("webui_password", "host_password", "status_reason")
+        # Only what the judgement needs: 10,000 rows of every column cost more than the rest of
+        # the run. Passwords in particular are decrypted on load: they are read only for the
+        # hosts whose WebUI is asked.
+        .only(
+            "id",
+            "public_id",
+            "name",
+            "status",
+            "charge_type",
+            "running_since",
+            "status_changed_at",
+            "team__id",
+            "team__name",
+            "team__slug",
+            *(
+                f"team__idle_settings__{f}"
+                for f in ("team_id", "max_idle_minutes", "max_snooze_hours")
+            ),
+            *(f"idle_policy__{f}" for f in ("instance_id", *POLICY_FIELDS)),
+            *(
+                f"idle_evaluation__{f}"
+                for f in ("instance_id", "evaluated_at", "last_activity_at", "signals")
+            ),
+        )
     )
 
 
