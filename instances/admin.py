@@ -5,7 +5,14 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from instances.models import MetricHourly, MetricSample, ServiceInstance
+from instances.models import (
+    Extension,
+    MetricHourly,
+    MetricSample,
+    ModelFile,
+    ServiceInstance,
+    SourceToken,
+)
 from operations.models import Kind, Source
 from operations.services import OperationRefused, request_operation
 
@@ -76,8 +83,8 @@ class ServiceInstanceAdmin(admin.ModelAdmin):
         return False
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Collected data: shown, never edited by hand."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """What a host holds changes only through operations (API or dashboard)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -89,8 +96,40 @@ class _ReadOnly(admin.ModelAdmin):
         return False
 
 
+@admin.register(ModelFile)
+class ModelFileAdmin(ReadOnlyAdmin):
+    """Model files on hosts as the last download or inventory refresh saw them."""
+
+    list_display = ["public_id", "path", "kind", "instance", "size_bytes", "has_preview"]
+    list_filter = ["kind", "has_preview"]
+    search_fields = ["public_id", "path", "instance__public_id", "sha256"]
+    list_select_related = ["instance"]
+
+
+@admin.register(Extension)
+class ExtensionAdmin(ReadOnlyAdmin):
+    """Extensions on hosts."""
+
+    list_display = ["public_id", "name", "instance", "ref", "commit", "updated_at"]
+    search_fields = ["public_id", "name", "remote_url", "instance__public_id"]
+    list_select_related = ["instance"]
+
+
+@admin.register(SourceToken)
+class SourceTokenAdmin(admin.ModelAdmin):
+    """Which teams have model site tokens; the tokens are set through the API, never shown."""
+
+    list_display = ["team", "provider", "updated_by", "updated_at"]
+    list_filter = ["provider"]
+    readonly_fields = ["team", "provider", "updated_by", "updated_at"]
+    exclude = ["token"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
 @admin.register(MetricSample)
-class MetricSampleAdmin(_ReadOnly):
+class MetricSampleAdmin(ReadOnlyAdmin):
     """CloudMonitor minutes (7 days)."""
 
     list_display = ["instance", "metric", "at", "average", "maximum", "minimum"]
@@ -102,7 +141,7 @@ class MetricSampleAdmin(_ReadOnly):
 
 
 @admin.register(MetricHourly)
-class MetricHourlyAdmin(_ReadOnly):
+class MetricHourlyAdmin(ReadOnlyAdmin):
     """Hourly aggregates (90 days)."""
 
     list_display = ["instance", "metric", "at", "average", "maximum", "minimum", "samples"]

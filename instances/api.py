@@ -74,7 +74,7 @@ def active_lifecycle_prefetch() -> Prefetch:
         "operations",
         queryset=Operation.objects.active()
         .filter(kind__in=LIFECYCLE_KINDS)
-        .only("id", "public_id", "kind", "status", "created_at", "instance_id")
+        .only("id", "public_id", "kind", "status", "created_at", "instance_id", "steps")
         .order_by("created_at"),
         to_attr="active_lifecycle",
     )

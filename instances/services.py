@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from instances.models import ServiceInstance, Status
+from instances import file_rules
+from instances.models import ServiceInstance, SourceToken, Status
 from nestops.models import AuditAction, AuditEvent, Team
 
 WEBUI_PASSWORD_ALPHABET = string.ascii_letters + string.digits
@@ -176,3 +177,37 @@ def reveal_credentials(
         "webui_endpoint": instance.webui_endpoint,
         "revealed_at": timezone.now().isoformat(),
     }
+
+
+def set_source_token(
+    *, team: Team, provider: str, token: str, actor: Any, remote_addr: str | None
+) -> SourceToken:
+    """Stores (or replaces) the team's token for a model site; the audit event names the site,
+    never the token."""
+    token = file_rules.validate_token(token)
+    with transaction.atomic():
+        row, _created = SourceToken.objects.update_or_create(
+            team=team, provider=provider, defaults={"token": token, "updated_by": actor}
+        )
+        AuditEvent.objects.create(
+            actor=actor,
+            team=team,
+            action=AuditAction.SOURCE_TOKEN_SET,
+            target=provider,
+            remote_addr=remote_addr,
+        )
+    return row
+
+
+def delete_source_token(*, team: Team, provider: str, actor: Any, remote_addr: str | None) -> bool:
+    with transaction.atomic():
+        deleted, _rows = SourceToken.objects.filter(team=team, provider=provider).delete()
+        if deleted:
+            AuditEvent.objects.create(
+                actor=actor,
+                team=team,
+                action=AuditAction.SOURCE_TOKEN_DELETED,
+                target=provider,
+                remote_addr=remote_addr,
+            )
+    return bool(deleted)

@@ -7,6 +7,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from instances.api import InstanceTypesView, InstanceViewSet, RegionsView, ZonesView
+from instances.file_api import (
+    ExtensionViewSet,
+    InventoryRefreshView,
+    ModelFileViewSet,
+    SourceTokenListView,
+    SourceTokenView,
+)
 from instances.metrics_api import MetricsView
 from nestops.accounts_api import AuditEventViewSet, TeamViewSet, TokenViewSet
 from nestops.notifications_api import ChannelViewSet, DeliveryViewSet
@@ -25,7 +32,60 @@ router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("notification-channels", ChannelViewSet, basename="notification-channel")
 router.register("notification-deliveries", DeliveryViewSet, basename="notification-delivery")
 
+# What is on a host: its model files, extensions and inventory (instances/file_api.py).
+on_instance = "instances/<str:instance_id>/"
+host_file_urls = [
+    path(
+        f"{on_instance}models/",
+        ModelFileViewSet.as_view({"get": "list", "post": "create"}),
+        name="instance-models",
+    ),
+    path(
+        f"{on_instance}models/<str:model_id>/",
+        ModelFileViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
+        name="instance-model",
+    ),
+    path(
+        f"{on_instance}models/<str:model_id>/preview/",
+        ModelFileViewSet.as_view({"post": "preview"}),
+        name="instance-model-preview",
+    ),
+    path(
+        f"{on_instance}extensions/",
+        ExtensionViewSet.as_view({"get": "list", "post": "create"}),
+        name="instance-extensions",
+    ),
+    path(
+        f"{on_instance}extensions/<str:extension_id>/",
+        ExtensionViewSet.as_view(
+            {"get": "retrieve", "patch": "update_extension", "delete": "destroy"}
+        ),
+        name="instance-extension",
+    ),
+    path(
+        f"{on_instance}extensions/<str:extension_id>/update/",
+        ExtensionViewSet.as_view({"post": "update_extension"}),
+        name="instance-extension-update",
+    ),
+    path(
+        f"{on_instance}inventory/refresh/",
+        InventoryRefreshView.as_view(),
+        name="instance-inventory-refresh",
+    ),
+    path(
+        "teams/<slug:slug>/model-site-tokens/",
+        SourceTokenListView.as_view(),
+        name="team-model-site-tokens",
+    ),
+    path(
+        "teams/<slug:slug>/model-site-tokens/<str:provider>/",
+        SourceTokenView.as_view(),
+        name="team-model-site-token",
+    ),
+]
+
 urlpatterns = [
+    *host_file_urls,
     path("catalog/regions/", RegionsView.as_view(), name="catalog-regions"),
     path("catalog/zones/", ZonesView.as_view(), name="catalog-zones"),
     path("catalog/instance-types/", InstanceTypesView.as_view(), name="catalog-instance-types"),

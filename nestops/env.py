@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 
 class Env:
@@ -114,6 +120,51 @@ class Env:
         if value is None:
             return list(default or [])
         return [item.strip() for item in value.split(",") if item.strip()]
+
+    def size(self, name: str, default: int, *, minimum: int = 1) -> int:
+        """A size in bytes: ``1048576``, ``500M``, ``20G`` or ``1.5TiB`` (powers of 1024)."""
+        value = self._raw(name)
+        if value is None:
+            return default
+        match = _SIZE.match(value)
+        if match is None:
+            raise self._fail(name, value, "a size such as 500M, 20G or a number of bytes")
+        number = int(float(match.group(1)) * _SIZE_UNITS[match.group(2).upper()])
+        if number < minimum:
+            raise self._fail(name, value, f"a size of at least {minimum} bytes")
+        return number
+
+    def host_names(self, name: str, default: list[str]) -> list[str]:
+        """Host names such as ``github.com,gitee.com`` (lower-cased, no scheme, no port)."""
+        names = [item.lower() for item in self.list(name, default)]
+        for item in names:
+            if not _HOST_NAME.match(item):
+                raise self._fail(
+                    name, item, "host names such as github.com, without scheme or path"
+                )
+        return names
+
+    def url_prefix(self, name: str, default: str = "") -> str:
+        """An http(s) URL that other URLs are appended to, so it ends with ``/``."""
+        value = self._raw(name)
+        if value is None:
+            return default
+        parts = urlsplit(value)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username
+            or parts.password
+            or parts.query
+            or parts.fragment
+            or not value.endswith("/")
+        ):
+            raise self._fail(
+                name,
+                value,
+                "an http(s) URL without credentials ending with /, e.g. https://mirror.example/",
+            )
+        return value
 
     def json(self, name: str, default: Any) -> Any:
         value = self._raw(name)

@@ -20,3 +20,11 @@ def new_instance_id() -> str:
 
 def new_operation_id() -> str:
     return new_public_id("op")
+
+
+def new_model_file_id() -> str:
+    return new_public_id("mf")
+
+
+def new_extension_id() -> str:
+    return new_public_id("ext")

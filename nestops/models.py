@@ -139,6 +139,8 @@ class AuditAction(models.TextChoices):
     MEMBERSHIP_CHANGED = "membership.changed", _("Membership changed")
     INSTANCE_DRIFT = "instance.drift", _("Instance drift corrected")
     INSTANCE_UPDATED = "instance.updated", _("Instance settings changed")
+    SOURCE_TOKEN_SET = "source_token.set", _("Model site token set")
+    SOURCE_TOKEN_DELETED = "source_token.deleted", _("Model site token deleted")
 
 
 class AuditEvent(models.Model):

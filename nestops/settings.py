@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from pathlib import Path
 
@@ -134,6 +135,7 @@ AXES_COOLOFF_TIME = env.float("NESTOPS_LOGIN_COOLOFF_HOURS", 0.25, minimum=0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -290,6 +292,13 @@ NESTOPS_OPERATION_DEADLINES = {
     "restart": 30,
     "resize": 20,
     "delete": 30,
+    "download_model": 360,
+    "delete_model": 10,
+    "set_preview": 10,
+    "install_extension": 30,
+    "update_extension": 30,
+    "remove_extension": 15,
+    "refresh_inventory": 15,
     **env.json("NESTOPS_OPERATION_DEADLINES", {}),
 }
 # --- Metrics, idle auto-stop and schedules ------------------------------------------------------
@@ -336,6 +345,32 @@ NESTOPS_SNOOZE_MAX_HOURS = env.int("NESTOPS_SNOOZE_MAX_HOURS", 72, minimum=1, ma
 NESTOPS_SCHEDULE_GRACE_MINUTES = env.int(
     "NESTOPS_SCHEDULE_GRACE_MINUTES", 60, minimum=1, maximum=1440
 )
+
+# --- Models and extensions on hosts (docs/models-and-extensions.md) ---------------------------
+# File operations (downloads, extension installs, ...) that may run at once on one host.
+NESTOPS_HOST_FILE_OPERATIONS_PER_HOST = env.int(
+    "NESTOPS_HOST_FILE_OPERATIONS_PER_HOST", 3, minimum=1, maximum=20
+)
+# Git hosts extensions may be installed from; a URL on another host is refused.
+NESTOPS_EXTENSION_HOSTS = env.host_names("NESTOPS_EXTENSION_HOSTS", ["github.com"])
+# A prefix put before GitHub URLs on the host (for hosts in mainland China), e.g.
+# https://ghproxy.example/ makes https://ghproxy.example/https://github.com/owner/repo.git.
+NESTOPS_GITHUB_MIRROR = env.url_prefix("NESTOPS_GITHUB_MIRROR")
+NESTOPS_DOWNLOAD_MAX_BYTES = env.size("NESTOPS_DOWNLOAD_MAX_BYTES", 50 * 1024**3)
+NESTOPS_MODEL_EXTENSIONS = [
+    extension.lower()
+    for extension in env.list(
+        "NESTOPS_MODEL_EXTENSIONS", [".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf"]
+    )
+]
+if invalid := [e for e in NESTOPS_MODEL_EXTENSIONS if not re.fullmatch(r"\.[a-z0-9]{1,12}", e)]:
+    raise ImproperlyConfigured(
+        f"NESTOPS_MODEL_EXTENSIONS contains {invalid[0]!r}: expected file extensions such as "
+        ".safetensors,.ckpt."
+    )
+# Downloads from loopback and private addresses reach the host's own network; off by default.
+# Link-local addresses and the metadata service (100.100.100.200) are always refused.
+NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS = env.bool("NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS", False)
 NESTOPS_CATALOG_TTL_SECONDS = env.int("NESTOPS_CATALOG_TTL_SECONDS", 3600, minimum=0)
 NESTOPS_STOCK_TTL_SECONDS = env.int("NESTOPS_STOCK_TTL_SECONDS", 60, minimum=0)
 

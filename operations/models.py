@@ -19,10 +19,28 @@ class Kind(models.TextChoices):
     RESTART = "restart", _("Restart")
     RESIZE = "resize", _("Resize")
     DELETE = "delete", _("Delete")
+    DOWNLOAD_MODEL = "download_model", _("Download model")
+    DELETE_MODEL = "delete_model", _("Delete model")
+    SET_PREVIEW = "set_preview", _("Set model preview")
+    INSTALL_EXTENSION = "install_extension", _("Install extension")
+    UPDATE_EXTENSION = "update_extension", _("Update extension")
+    REMOVE_EXTENSION = "remove_extension", _("Remove extension")
+    REFRESH_INVENTORY = "refresh_inventory", _("Refresh inventory")
 
 
 # Kinds that change the host's power or existence: at most one of them is active per instance.
 LIFECYCLE_KINDS = (Kind.DEPLOY, Kind.START, Kind.STOP, Kind.RESTART, Kind.RESIZE, Kind.DELETE)
+# Kinds that change files on a running host; several may run at once, up to
+# NESTOPS_HOST_FILE_OPERATIONS_PER_HOST, and never two on the same file (``params["target"]``).
+HOST_FILE_KINDS = (
+    Kind.DOWNLOAD_MODEL,
+    Kind.DELETE_MODEL,
+    Kind.SET_PREVIEW,
+    Kind.INSTALL_EXTENSION,
+    Kind.UPDATE_EXTENSION,
+    Kind.REMOVE_EXTENSION,
+    Kind.REFRESH_INVENTORY,
+)
 
 
 class OperationStatus(models.TextChoices):

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
+from typing import Any
 
 SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
 ARGUMENT_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,40}$")
+# A script line "# nestops:include common.sh" is replaced by that file: OOS runs one script.
+INCLUDE = re.compile(r"^# nestops:include ([a-z_]+\.sh)$", re.MULTILINE)
+# The line a script prints last with what the control plane needs to know (JSON).
+RESULT_PREFIX = "NESTOPS_RESULT "
+
+
+def source(name: str) -> str:
+    """The script's text with its includes inlined (no arguments)."""
+    body = (SCRIPTS_DIR / f"{name}.sh").read_text(encoding="utf-8")
+    return INCLUDE.sub(lambda m: (SCRIPTS_DIR / m.group(1)).read_text(encoding="utf-8"), body)
 
 
 def render(name: str, arguments: dict[str, str | int]) -> str:
@@ -16,7 +28,6 @@ def render(name: str, arguments: dict[str, str | int]) -> str:
     The text contains the argument values (secrets included): send it to OOS and never store
     or log it; record ``name`` and ``redacted(arguments)`` instead.
     """
-    body = (SCRIPTS_DIR / f"{name}.sh").read_text(encoding="utf-8")
     lines = ["#!/bin/bash"]
     for key, value in arguments.items():
         if not ARGUMENT_NAME.match(key):
@@ -25,4 +36,24 @@ def render(name: str, arguments: dict[str, str | int]) -> str:
         if "\x00" in text:
             raise ValueError(f"script argument {key} contains a NUL character")
         lines.append(f"export NESTOPS_ARG_{key}={shlex.quote(text)}")
-    return "\n".join(lines) + "\n" + body
+    return "\n".join(lines) + "\n" + source(name)
+
+
+def split_result(output: str) -> tuple[str, dict[str, Any] | None]:
+    """(the output without its result line, the result) of a script's output.
+
+    The last ``NESTOPS_RESULT {...}`` line wins; output that lost it to truncation, or holds
+    no valid JSON there, has no result.
+    """
+    kept: list[str] = []
+    result: dict[str, Any] | None = None
+    for line in output.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            try:
+                parsed = json.loads(line[len(RESULT_PREFIX) :])
+            except json.JSONDecodeError:
+                parsed = None
+            result = parsed if isinstance(parsed, dict) else None
+        else:
+            kept.append(line)
+    return "\n".join(kept), result

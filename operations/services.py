@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from instances.models import ServiceInstance, Status
 from instances.services import change_status
-from operations.models import LIFECYCLE_KINDS, Kind, Operation
+from operations.models import HOST_FILE_KINDS, LIFECYCLE_KINDS, Kind, Operation
 
 
 class OperationRefused(Exception):
@@ -64,6 +64,37 @@ class IdempotencyKeyReused(OperationRefused):
         )
 
 
+class HostBusy(OperationRefused):
+    """The host already runs as many file operations as it may at once."""
+
+    def __init__(self, instance: ServiceInstance, active: list[Operation], limit: int) -> None:
+        super().__init__(
+            "host_busy",
+            _(
+                "%(instance)s already runs %(count)d file operations (%(operations)s); at most "
+                "%(limit)d may run at once on one host (NESTOPS_HOST_FILE_OPERATIONS_PER_HOST). "
+                "Wait for one to finish or cancel one."
+            )
+            % {
+                "instance": instance.public_id,
+                "count": len(active),
+                "operations": ", ".join(op.public_id for op in active),
+                "limit": limit,
+            },
+            {"active_operations": [op.public_id for op in active], "limit": limit},
+        )
+
+
+class InvalidRequest(OperationRefused):
+    """A value the service refuses; ``details`` maps each field to its messages."""
+
+    http_status = 400
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        field, messages = next(iter(errors.items()))
+        super().__init__("invalid", f"{field}: {messages[0]}", errors)
+
+
 @dataclass(frozen=True)
 class Transition:
     allowed_from: tuple[str, ...]
@@ -80,7 +111,12 @@ TRANSITIONS: dict[str, Transition] = {
         tuple(s for s in Status.values if s not in (Status.DELETED, Status.DELETING)),
         Status.DELETING,
     ),
+    # File operations need a running host and leave its status as it is.
+    **{kind: Transition((Status.RUNNING,), Status.RUNNING) for kind in HOST_FILE_KINDS},
 }
+# Taking the host away kills whatever runs on it: these ask the other operations to cancel
+# first, and their handlers wait for them to end.
+CANCELS_OTHER_OPERATIONS = (Kind.DELETE, Kind.STOP, Kind.RESTART)
 
 
 def request_fingerprint(instance: ServiceInstance, kind: str, params: dict[str, Any]) -> str:
@@ -109,12 +145,14 @@ def _new_operation(
     remote_addr: str | None,
     idempotency_key: str = "",
     fingerprint: str = "",
+    state: dict[str, Any] | None = None,
 ) -> Operation:
     operation = Operation.objects.create(
         instance=instance,
         team_id=instance.team_id,
         kind=kind,
         params=params,
+        state=state or {},
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         source=source,
         remote_addr=remote_addr,
@@ -165,6 +203,19 @@ def _check_transition(instance: ServiceInstance, kind: str) -> None:
         )
 
 
+def _check_host_files(
+    instance: ServiceInstance, params: dict[str, Any], active: list[Operation]
+) -> None:
+    """Two operations never touch the same file; a host runs a bounded number at once."""
+    target = params.get("target")
+    same = [op for op in active if target and op.params.get("target") == target]
+    if same:
+        raise OperationConflict(same[0])
+    limit = settings.NESTOPS_HOST_FILE_OPERATIONS_PER_HOST
+    if len(active) >= limit:
+        raise HostBusy(instance, active, limit)
+
+
 def request_operation(
     *,
     instance: ServiceInstance,
@@ -174,11 +225,13 @@ def request_operation(
     source: str,
     remote_addr: str | None = None,
     idempotency_key: str = "",
+    state: dict[str, Any] | None = None,
 ) -> tuple[Operation, bool]:
     """Accepts an operation on an instance; returns (operation, created).
 
     With an ``idempotency_key`` the same key and request return the earlier operation
-    (``created`` False); the same key with another request is refused.
+    (``created`` False); the same key with another request is refused. ``state`` seeds the
+    handler's private state (data too large or too internal for ``params``).
     """
     params = dict(params or {})
     fingerprint = request_fingerprint(instance, kind, params) if idempotency_key else ""
@@ -197,16 +250,22 @@ def request_operation(
             locked = ServiceInstance.objects.select_for_update().get(pk=instance.pk)
             active = list(
                 Operation.objects.active()
-                .filter(instance=locked, kind__in=LIFECYCLE_KINDS)
+                .filter(instance=locked)
                 .select_related("instance")
+                .order_by("created_at")
             )
+            lifecycle = [op for op in active if op.kind in LIFECYCLE_KINDS]
             if kind == Kind.DELETE:
-                blocking = [op for op in active if op.kind == Kind.DELETE]
+                blocking = [op for op in lifecycle if op.kind == Kind.DELETE]
             else:
-                blocking = active
+                blocking = lifecycle
             if blocking:
                 raise OperationConflict(blocking[0])
             _check_transition(locked, kind)
+            if kind in HOST_FILE_KINDS:
+                _check_host_files(
+                    locked, params, [op for op in active if op.kind in HOST_FILE_KINDS]
+                )
             operation = _new_operation(
                 instance=locked,
                 kind=kind,
@@ -216,17 +275,16 @@ def request_operation(
                 remote_addr=remote_addr,
                 idempotency_key=idempotency_key,
                 fingerprint=fingerprint,
+                state=state,
             )
-            if kind == Kind.DELETE:
-                # Delete wins: everything else on the host is asked to stop first.
-                for other in (
-                    Operation.objects.active().filter(instance=locked).exclude(pk=operation.pk)
-                ):
+            if kind in CANCELS_OTHER_OPERATIONS:
+                for other in active:
                     other.cancel_requested = True
                     other.next_attempt_at = timezone.now()
                     other.save(update_fields=["cancel_requested", "next_attempt_at"])
                     _enqueue_on_commit(other)
-            change_status(locked, TRANSITIONS[kind].during)
+            if TRANSITIONS[kind].during != locked.status:
+                change_status(locked, TRANSITIONS[kind].during)
     except IntegrityError:
         # Two requests raced past the checks; the database constraint kept one of them.
         if idempotency_key:
@@ -235,7 +293,9 @@ def request_operation(
             ).first()
             if earlier is not None and earlier.request_fingerprint == fingerprint:
                 return earlier, False
-        active_op = Operation.objects.active().filter(instance=instance).first()
+        active_op = (
+            Operation.objects.active().filter(instance=instance, kind__in=LIFECYCLE_KINDS).first()
+        )
         if active_op is not None:
             raise OperationConflict(active_op) from None
         raise

@@ -205,7 +205,7 @@ def call(
     return data
 
 
-def request_model(product: Product, name: str, **fields: Any) -> Any:
+def request_model(product: Product, name: str, /, **fields: Any) -> Any:
     """Builds an SDK request model, leaving out fields that are ``None``."""
     cls = getattr(models(product), name)
     return cls(**{key: value for key, value in fields.items() if value is not None})

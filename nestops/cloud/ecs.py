@@ -625,3 +625,37 @@ def send_file(
     )
     data = call(ECS, region, "SendFile", request)
     return str(data.get("InvokeId") or ""), str(data.get("RequestId") or "")
+
+
+@dataclass(frozen=True)
+class SendFileResult:
+    """Where a SendFile stands: ``Pending``/``Running``, ``Success``, ``Failed``, ..."""
+
+    invoke_id: str
+    status: str
+    errors: list[str]
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in ("Pending", "Running", "Scheduled")
+
+
+def describe_send_file(region: str, invoke_id: str) -> SendFileResult | None:
+    request = request_model(
+        ECS, "DescribeSendFileResultsRequest", region_id=region, invoke_id=invoke_id
+    )
+    data = call(ECS, region, "DescribeSendFileResults", request)
+    for raw in (data.get("Invocations") or {}).get("Invocation") or []:
+        if raw.get("InvokeId") != invoke_id:
+            continue
+        hosts = (raw.get("InvokeInstances") or {}).get("InvokeInstance") or []
+        return SendFileResult(
+            invoke_id=invoke_id,
+            status=str(raw.get("InvocationStatus") or ""),
+            errors=[
+                f"{h.get('InstanceId')}: {h.get('ErrorCode')}: {h.get('ErrorInfo')}"
+                for h in hosts
+                if h.get("ErrorCode")
+            ],
+        )
+    return None

@@ -101,3 +101,16 @@ def operation_tone(status: str) -> str:
 @register.filter
 def step_tone(status: str) -> str:
     return _STEP_TONES.get(status, "busy")
+
+
+@register.simple_tag
+def step_progress(operation: Any) -> dict[str, int]:
+    """How far an operation is: steps done out of its handler's steps."""
+    from operations.handlers import HANDLERS
+
+    handler = HANDLERS.get(operation.kind)
+    total = len(handler.steps) if handler else 0
+    done = sum(
+        1 for s in operation.steps if s.get("phase") == "main" and s.get("status") == "succeeded"
+    )
+    return {"done": min(done, total), "total": total}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from instances import webui
@@ -102,9 +104,12 @@ def run_script(
         raise StepFailed("EntityNotExists.Execution", f"OOS execution {execution_id} is gone.")
     if not execution.finished:
         return poll()
-    output = "\n".join(o.output for o in execution.outputs).strip()
+    output, result = scripts.split_result("\n".join(o.output for o in execution.outputs))
+    output = output.strip()
     if output:
         ctx.log(f"{name} output:\n{output[-OUTPUT_TAIL:]}")
+    if result is not None:
+        ctx.state[f"result:{purpose}"] = result
     if not execution.succeeded:
         exit_codes = [o.exit_code for o in execution.outputs if o.exit_code is not None]
         raise StepFailed(
@@ -120,11 +125,19 @@ def run_script(
 def webui_arguments(ctx: StepContext) -> dict[str, str | int]:
     instance = ctx.instance
     return {
-        "USER": instance.webui_user,
-        "PASSWORD": instance.webui_password,
+        "WEBUI_USER": instance.webui_user,
+        "WEBUI_PASSWORD": instance.webui_password,
         "PORT": settings.NESTOPS_WEBUI_PORT,
         "TIMEOUT": settings.NESTOPS_WEBUI_READY_TIMEOUT_SECONDS,
     }
+
+
+def seconds_left(ctx: StepContext) -> int:
+    """What remains of the operation's deadline, for a host script's own timeout (OOS takes
+    at most a day)."""
+    deadline = ctx.operation.deadline_at
+    left = (deadline - timezone.now()).total_seconds() if deadline else 3600
+    return int(min(max(left, 60), 86400 - 120))
 
 
 def wait_webui(ctx: StepContext) -> Next | Wait:
@@ -147,6 +160,62 @@ def wait_webui(ctx: StepContext) -> Next | Wait:
     return Next()
 
 
+def script_result(ctx: StepContext, purpose: str) -> dict[str, Any]:
+    """What the script run for ``purpose`` reported on its ``NESTOPS_RESULT`` line."""
+    result = ctx.state.get(f"result:{purpose}")
+    if not isinstance(result, dict):
+        raise StepFailed(
+            "ScriptResultMissing",
+            f"The host script ({purpose}) succeeded but did not report its result.",
+        )
+    return result
+
+
+def cancel_scripts(ctx: StepContext) -> Next:
+    """Cleanup: stops the operation's host scripts that still run (a cancel or a deadline).
+
+    OOS kills the script's processes; a finished execution is left alone.
+    """
+    for key, execution_id in list(ctx.state.items()):
+        if not key.startswith("execution:") or not execution_id:
+            continue
+        try:
+            execution = oos.get_execution(ctx.instance.region, execution_id)
+            if execution is not None and not execution.finished:
+                ctx.request_id(oos.cancel_execution(ctx.instance.region, execution_id))
+                ctx.log(f"cancelled OOS execution {execution_id}")
+        except NotFound:
+            continue
+    return Next()
+
+
+CANCEL_SCRIPTS = Step(
+    "cancel_scripts", _("Stop the scripts still running on the host"), cancel_scripts
+)
+
+
+def wait_for_other_operations(ctx: StepContext) -> Next | Wait:
+    """Waits until the instance's other operations have ended (they were asked to cancel)."""
+    from operations.models import Operation
+
+    others = (
+        Operation.objects.active()
+        .filter(instance=ctx.instance)
+        .exclude(pk=ctx.operation.pk)
+        .values_list("public_id", flat=True)
+    )
+    if others:
+        ctx.state["waiting_for"] = list(others)
+        return poll()
+    ctx.state.pop("waiting_for", None)
+    return Next()
+
+
+WAIT_FOR_OTHER_OPERATIONS = Step(
+    "wait_for_other_operations",
+    _("Wait for other operations to stop"),
+    wait_for_other_operations,
+)
 WAIT_RUNNING = Step("wait_running", _("Wait until the host is running"), wait_running)
 WAIT_WEBUI = Step("wait_webui", _("Wait until the WebUI answers"), wait_webui)
 

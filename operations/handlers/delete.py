@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
-
 from instances.models import Status
 from instances.services import change_status
-from operations.handlers.base import Handler, Next, Step, StepContext, Wait
-from operations.handlers.common import CLEANUP_STEPS, poll, refresh_status_from_cloud
-
-
-def wait_for_other_operations(ctx: StepContext) -> Next | Wait:
-    from operations.models import Operation
-
-    others = (
-        Operation.objects.active()
-        .filter(instance=ctx.instance)
-        .exclude(pk=ctx.operation.pk)
-        .values_list("public_id", flat=True)
-    )
-    if others:
-        ctx.state["waiting_for"] = list(others)
-        return poll()
-    return Next()
+from operations.handlers.base import Handler, StepContext
+from operations.handlers.common import (
+    CLEANUP_STEPS,
+    WAIT_FOR_OTHER_OPERATIONS,
+    refresh_status_from_cloud,
+)
 
 
 def succeed(ctx: StepContext) -> None:
     instance = ctx.instance
+    # The host and its disk are gone, and with them every file nestops listed.
+    instance.model_files.all().delete()
+    instance.extensions.all().delete()
     instance.public_ip = instance.private_ip = None
     instance.webui_endpoint = ""
     change_status(
@@ -49,11 +39,7 @@ def fail(ctx: StepContext, outcome: str) -> None:
 
 HANDLER = Handler(
     steps=(
-        Step(
-            "wait_for_other_operations",
-            _("Wait for other operations to stop"),
-            wait_for_other_operations,
-        ),
+        WAIT_FOR_OTHER_OPERATIONS,
         *CLEANUP_STEPS,
     ),
     on_success=succeed,

@@ -10,6 +10,7 @@ from instances.services import change_status
 from nestops.cloud import Conflict, NoStock, ecs
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
 from operations.handlers.common import (
+    WAIT_FOR_OTHER_OPERATIONS,
     WAIT_RUNNING,
     WAIT_WEBUI,
     describe_host,
@@ -117,6 +118,8 @@ def succeed_stop(ctx: StepContext) -> None:
 
 STOP = Handler(
     steps=(
+        # Downloads and other file operations were asked to cancel when the stop was accepted.
+        WAIT_FOR_OTHER_OPERATIONS,
         Step("stop_host", _("Stop the host"), stop_host),
         Step("wait_stopped", _("Wait until the host has stopped"), wait_stopped),
     ),
@@ -159,6 +162,7 @@ def wait_rebooted(ctx: StepContext) -> Next | Wait:
 
 RESTART = Handler(
     steps=(
+        WAIT_FOR_OTHER_OPERATIONS,
         Step("reboot_host", _("Restart the host"), reboot_host),
         Step("wait_rebooted", _("Wait until the host is back"), wait_rebooted),
         WAIT_RUNNING,

@@ -1,10 +1,13 @@
 # Sets the WebUI's API and UI credentials, restarts it and waits until it answers.
-# Arguments: NESTOPS_ARG_USER, NESTOPS_ARG_PASSWORD, NESTOPS_ARG_PORT, NESTOPS_ARG_TIMEOUT.
+# Arguments: WEBUI_USER, WEBUI_PASSWORD, PORT, TIMEOUT.
 set -euo pipefail
-root="${NESTOPS_HOST_ROOT:-}"
+# nestops:include common.sh
+
+check_account
+[[ "$NESTOPS_ARG_PORT" =~ ^[0-9]+$ && "$NESTOPS_ARG_TIMEOUT" =~ ^[0-9]+$ ]] ||
+  fail "the port and timeout are not numbers"
 env_file="$root/etc/sd-webui/webui.env"
-url="${NESTOPS_WEBUI_URL:-http://127.0.0.1:${NESTOPS_ARG_PORT}}"
-auth="${NESTOPS_ARG_USER}:${NESTOPS_ARG_PASSWORD}"
+auth="${NESTOPS_ARG_WEBUI_USER}:${NESTOPS_ARG_WEBUI_PASSWORD}"
 
 mkdir -p "$(dirname "$env_file")"
 umask 077
@@ -16,16 +19,5 @@ echo "credentials written to /etc/sd-webui/webui.env"
 
 systemctl restart sd-webui
 echo "sd-webui restarted; waiting for it to answer"
-
-deadline=$((SECONDS + NESTOPS_ARG_TIMEOUT))
-# The credentials go to curl on stdin, not on its command line where `ps` would show them.
-until printf 'user = "%s"\n' "$auth" | curl -K - -fsS -o /dev/null --max-time 10 \
-  "$url/sdapi/v1/progress" 2>/dev/null; do
-  if ((SECONDS > deadline)); then
-    echo "the WebUI did not answer within ${NESTOPS_ARG_TIMEOUT}s" >&2
-    systemctl status sd-webui >&2 || true
-    exit 1
-  fi
-  sleep 2
-done
+wait_webui "$NESTOPS_ARG_TIMEOUT"
 echo "WebUI is ready"

@@ -38,6 +38,10 @@ def test_defaults_and_environment():
     assert config.access_keys == {"a": "1", "b": "2"}
     config = load_config(["--port", "0", "--access-key", "x:y"], env={"NESTOPS_SIM_PORT": "1"})
     assert (config.port, config.access_keys) == (0, {"x": "y"})
+    # make run passes a relative folder; scripts run from inside sandboxes.
+    assert load_config(["--data-dir", "var/cloudsim"], env={}).data_dir == (
+        (Path.cwd() / "var/cloudsim").resolve()
+    )
 
 
 @pytest.mark.parametrize(

@@ -104,3 +104,30 @@ def test_the_settings_module_refuses_a_bad_variable_at_start_up() -> None:
     )
     assert result.returncode != 0
     assert "NESTOPS_CLOUD='azure' is not valid: expected one of sim, aliyun" in result.stderr
+
+
+def test_it_reads_sizes_with_units() -> None:
+    env = Env({"A": "500M", "B": "20G", "C": "1.5TiB", "D": "1048576", "E": "20 GB", "F": "lots"})
+    assert env.size("A", 1) == 500 * 1024**2
+    assert env.size("B", 1) == 20 * 1024**3
+    assert env.size("C", 1) == int(1.5 * 1024**4)
+    assert env.size("D", 1) == 1048576
+    assert env.size("E", 1) == 20 * 1024**3
+    assert env.size("MISSING", 7) == 7
+    with pytest.raises(ImproperlyConfigured, match=r"F='lots'.*500M, 20G"):
+        env.size("F", 1)
+
+
+def test_it_reads_host_names_and_url_prefixes() -> None:
+    env = Env(
+        {"H": "GitHub.com, gitee.com", "BAD": "https://github.com", "M": "https://m.example/"}
+    )
+    assert env.host_names("H", []) == ["github.com", "gitee.com"]
+    assert env.host_names("MISSING", ["github.com"]) == ["github.com"]
+    with pytest.raises(ImproperlyConfigured, match="without scheme"):
+        env.host_names("BAD", [])
+    assert env.url_prefix("M") == "https://m.example/"
+    assert env.url_prefix("MISSING") == ""
+    for value in ("https://m.example", "ftp://m.example/", "https://u:p@m.example/"):
+        with pytest.raises(ImproperlyConfigured, match="ending with /"):
+            Env({"P": value}).url_prefix("P")

@@ -23,7 +23,7 @@ from tests.operations.idle_driving import (
     running_host,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_operations", "mailbox")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_runner", "mailbox")]
 
 
 def status_of(instance) -> dict:

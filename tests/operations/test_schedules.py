@@ -125,7 +125,7 @@ def shanghai_clock():
 
 
 @pytest.mark.django_db
-@pytest.mark.usefixtures("fast_operations", "mailbox")
+@pytest.mark.usefixtures("fast_runner", "mailbox")
 def test_a_schedule_starts_and_save_stops_at_its_boundaries_and_respects_a_manual_start(
     sim, team, alice, shanghai_clock
 ) -> None:

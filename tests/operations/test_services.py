@@ -116,3 +116,51 @@ def test_cancel_marks_an_active_operation_and_refuses_a_finished_one(db, team, a
     with pytest.raises(OperationRefused) as caught:
         cancel_operation(operation=operation, actor=alice)
     assert caught.value.code == "operation_finished"
+
+
+def _file_operation(instance, actor, target: str):
+    operation, _ = ask(instance, Kind.REFRESH_INVENTORY, actor, params={"target": target})
+    return operation
+
+
+def test_a_file_operation_leaves_the_status_and_its_reason_alone(db, team, alice) -> None:
+    instance = make_instance(team, status=Status.RUNNING, status_reason="started by schedule")
+    changed_at = instance.status_changed_at
+    _file_operation(instance, alice, "inventory")
+    instance.refresh_from_db()
+    assert (instance.status, instance.status_reason) == (Status.RUNNING, "started by schedule")
+    assert instance.status_changed_at == changed_at
+
+
+def test_a_file_operation_during_a_lifecycle_operation_is_a_conflict_naming_it(
+    db, team, alice
+) -> None:
+    instance = make_instance(team, status=Status.RUNNING)
+    restart, _ = ask(instance, Kind.RESTART, alice)
+    ServiceInstance.objects.filter(pk=instance.pk).update(status=Status.RUNNING)
+    with pytest.raises(OperationConflict) as caught:
+        _file_operation(instance, alice, "inventory")
+    assert caught.value.details == {"active_operation": restart.public_id, "kind": "restart"}
+
+
+@pytest.mark.parametrize("kind", [Kind.STOP, Kind.RESTART, Kind.DELETE])
+def test_taking_the_host_away_asks_its_file_operations_to_cancel(db, team, alice, kind) -> None:
+    instance = make_instance(team, status=Status.RUNNING)
+    files = [_file_operation(instance, alice, f"model:models/Lora/{n}") for n in range(2)]
+    operation, created = ask(instance, kind, alice)
+    assert created
+    for other in files:
+        other.refresh_from_db()
+        assert other.cancel_requested
+    operation.refresh_from_db()
+    assert not operation.cancel_requested
+
+
+def test_two_operations_never_work_on_the_same_file(db, team, alice) -> None:
+    instance = make_instance(team, status=Status.RUNNING)
+    first = _file_operation(instance, alice, "model:models/Lora/a.safetensors")
+    with pytest.raises(OperationConflict) as caught:
+        _file_operation(instance, alice, "model:models/Lora/a.safetensors")
+    assert caught.value.details["active_operation"] == first.public_id
+    Operation.objects.filter(pk=first.pk).update(status=OperationStatus.SUCCEEDED)
+    assert _file_operation(instance, alice, "model:models/Lora/a.safetensors").pk != first.pk

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("instances", "0001_initial"),
+        ("instances", "0002_model_files_extensions_source_tokens"),
     ]
 
     operations = [

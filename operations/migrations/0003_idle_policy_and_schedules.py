@@ -8,9 +8,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("instances", "0002_metrics"),
+        ("instances", "0003_metrics"),
         ("nestops", "0002_notifications"),
-        ("operations", "0001_initial"),
+        ("operations", "0002_host_file_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

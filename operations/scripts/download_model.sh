@@ -1,0 +1,143 @@
+# Downloads one model file into the WebUI's folders, checks it, and asks the WebUI to list it.
+# Arguments: MODE (download | discard: remove what a cancelled download left), URL, FOLDER
+# (relative to the WebUI directory, under models/ or embeddings/), FILENAME, SHA256 (may be
+# empty), OVERWRITE (0 | 1), MAX_BYTES, RESERVE_BYTES (free space kept besides the file),
+# EXTENSIONS (allowed suffixes, space-separated), TOKEN (bearer token for the site, may be
+# empty), WEBUI_USER, WEBUI_PASSWORD, PORT.
+set -euo pipefail
+# nestops:include common.sh
+
+name="$NESTOPS_ARG_FILENAME"
+folder="$NESTOPS_ARG_FOLDER"
+check_leaf "$name"
+[[ "$name" != [.-]* ]] || fail "the file name must not start with '.' or '-'"
+suffix=".${name##*.}"
+[[ "$name" == *.* && " ${NESTOPS_ARG_EXTENSIONS,,} " == *" ${suffix,,} "* ]] ||
+  fail "'$name' does not end with one of: $NESTOPS_ARG_EXTENSIONS"
+top="${folder%%/*}"
+[[ "$top" == models || "$top" == embeddings ]] || fail "models go under models/ or embeddings/, not '$folder'"
+dir="$(resolve_dir "$top" "$folder")"
+target="$dir/$name"
+# The partial file sits next to the target (same filesystem: the final mv is atomic) under a
+# name the WebUI ignores; .source records which URL it belongs to.
+part="$dir/.$name.nestops-part"
+part_source="$part.source"
+
+if [[ "$NESTOPS_ARG_MODE" == discard ]]; then
+  rm -f -- "$part" "$part_source"
+  echo "removed the partial download of $folder/$name"
+  result '{"discarded": true}'
+  exit 0
+fi
+[[ "$NESTOPS_ARG_MODE" == download ]] || fail "unknown mode '$NESTOPS_ARG_MODE'"
+
+url="$NESTOPS_ARG_URL"
+is_plain "$url" || fail "the URL is empty or contains control characters"
+[[ "$url" =~ ^https?://[^/]+ ]] || fail "only http:// and https:// URLs are downloaded"
+expected="${NESTOPS_ARG_SHA256,,}"
+[[ -z "$expected" || "$expected" =~ ^[0-9a-f]{64}$ ]] || fail "the SHA-256 is not 64 hexadecimal characters"
+[[ "$NESTOPS_ARG_MAX_BYTES" =~ ^[0-9]+$ && "$NESTOPS_ARG_RESERVE_BYTES" =~ ^[0-9]+$ ]] ||
+  fail "the size limits are not numbers"
+max=$NESTOPS_ARG_MAX_BYTES
+reserve=$NESTOPS_ARG_RESERVE_BYTES
+token="${NESTOPS_ARG_TOKEN:-}"
+[[ -z "$token" || "$token" =~ ^[A-Za-z0-9._~+/=:-]+$ ]] || fail "the token has characters a token cannot have"
+check_account
+
+if [[ -L "$target" || (-e "$target" && ! -f "$target") ]]; then
+  fail "$folder/$name exists and is not a regular file"
+fi
+if [[ -e "$target" && "$NESTOPS_ARG_OVERWRITE" != 1 ]]; then
+  fail "$folder/$name already exists; delete it first or ask to overwrite it"
+fi
+mkdir -p -- "$dir"
+
+# Secrets go to curl as configuration on stdin, never on its command line.
+config=""
+[[ -n "$token" ]] && config="header = \"Authorization: Bearer $token\""
+curl_options=(
+  --proto =http,https --proto-redir =http,https --location --max-redirs 10
+  --fail --silent --show-error --connect-timeout 30 --user-agent nestops
+)
+
+remote_size="$(curl -K - "${curl_options[@]}" --head --max-time 60 --url "$url" <<<"$config" 2>/dev/null |
+  tr -d '\r' | awk '/^HTTP\// { n = "" } tolower($1) == "content-length:" { n = $2 } END { print n }')" ||
+  remote_size=""
+[[ "$remote_size" =~ ^[0-9]+$ ]] || remote_size=""
+
+source_digest="$(printf '%s' "$url" | sha256sum | cut -d' ' -f1)"
+if [[ -f "$part" && "$(cat -- "$part_source" 2>/dev/null || true)" != "$source_digest" ]]; then
+  rm -f -- "$part"
+fi
+have=0
+[[ -f "$part" ]] && have="$(stat -c %s -- "$part")"
+
+if [[ -n "$remote_size" ]]; then
+  ((remote_size <= max)) || fail "the file has $remote_size bytes; the limit is $max (NESTOPS_DOWNLOAD_MAX_BYTES)"
+  need=$((remote_size - have + reserve))
+else
+  need=$reserve
+fi
+free="$(df -P -B1 -- "$dir" | awk 'NR == 2 { print $4 }')"
+((free >= need)) || fail "not enough free space in $folder: $free bytes free, $need needed (the file and $reserve kept free)"
+resuming=""
+((have > 0)) && resuming=" (resuming after $have bytes)"
+echo "downloading ${remote_size:-an unknown number of} bytes into $folder/$name$resuming"
+
+# watch_size PID: stops curl when the file outgrows the limit (a server that sends no length).
+watch_size() {
+  while sleep 1; do
+    if (($(stat -c %s -- "$part" 2>/dev/null || echo 0) > max)); then
+      kill "$1" 2>/dev/null || true
+      return
+    fi
+  done
+}
+
+# fetch: one curl run resuming into the partial file; returns curl's exit status.
+fetch() {
+  local status=0 curl_pid watch_pid
+  curl -K - "${curl_options[@]}" --continue-at - --retry 3 --retry-delay 2 \
+    --max-filesize "$max" --output "$part" --url "$url" <<<"$config" &
+  curl_pid=$!
+  watch_size "$curl_pid" &
+  watch_pid=$!
+  wait "$curl_pid" || status=$?
+  kill "$watch_pid" 2>/dev/null || true
+  return "$status"
+}
+
+printf '%s\n' "$source_digest" >"$part_source"
+started=$SECONDS
+status=0
+fetch || status=$?
+if ((status == 33 || status == 36)); then
+  echo "the server cannot resume; starting again from the first byte"
+  rm -f -- "$part"
+  status=0
+  fetch || status=$?
+fi
+size="$(stat -c %s -- "$part" 2>/dev/null || echo 0)"
+if ((size > max || status == 63)); then
+  rm -f -- "$part" "$part_source"
+  fail "the file is larger than the limit of $max bytes (NESTOPS_DOWNLOAD_MAX_BYTES); nothing was kept"
+fi
+if ((status != 0)); then
+  echo "the download failed (curl exit status $status); $size bytes are kept to resume" >&2
+  exit "$status"
+fi
+
+sha="$(sha256sum -- "$part" | cut -d' ' -f1)"
+if [[ -n "$expected" && "$sha" != "$expected" ]]; then
+  rm -f -- "$part" "$part_source"
+  fail "the SHA-256 of the file is $sha, not $expected; the file was removed"
+fi
+if [[ -e "$target" && "$NESTOPS_ARG_OVERWRITE" != 1 ]]; then
+  fail "$folder/$name appeared meanwhile; it was not replaced"
+fi
+mv -f -- "$part" "$target"
+rm -f -- "$part_source"
+chmod 0644 -- "$target"
+echo "saved $folder/$name: $size bytes in $((SECONDS - started)) s, SHA-256 $sha"
+refresh="$(refresh_webui)"
+result "{\"path\": $(json_string "$folder/$name"), \"size\": $size, \"sha256\": \"$sha\", \"refresh\": $refresh}"
