@@ -103,8 +103,9 @@ def filename_from_url(url: str) -> str:
 def model_folder(kind: str, directory: str = "") -> str:
     """The folder (relative to the WebUI directory) a file of ``kind`` goes to.
 
-    ``directory`` is a sub-folder of the kind's folder, or for ``other`` the folder under
-    ``models/`` (required then).
+    ``directory`` is a sub-folder of the kind's folder, or for ``other`` a folder relative to
+    the WebUI directory (as Compute Nest's "storage directory"), which must lie under
+    ``models/`` or ``embeddings/`` so that the WebUI and the inventory find the file.
     """
     if kind not in ModelKind.values:
         raise _fail(
@@ -127,10 +128,18 @@ def model_folder(kind: str, directory: str = "") -> str:
     if kind == ModelKind.OTHER:
         if not parts:
             raise _fail(
-                _("Name the folder under models/ for a model of kind other, e.g. LyCORIS."),
+                _("Give the folder relative to the WebUI directory, e.g. models/LyCORIS."),
                 "directory_required",
             )
-        return "/".join(["models", *parts])
+        if parts[0] not in ("models", "embeddings") or parts == ["models"]:
+            raise _fail(
+                _(
+                    "Other model files go in a folder under models/ or embeddings/ of the "
+                    "WebUI, e.g. models/LyCORIS."
+                ),
+                "directory_outside_models",
+            )
+        return "/".join(parts)
     return "/".join([MODEL_FOLDERS[kind], *parts])
 
 

@@ -70,7 +70,8 @@ class DownloadSerializer(serializers.Serializer):
         default="",
         max_length=200,
         help_text=gettext_lazy(
-            "Sub-folder of the kind's folder; for kind 'other', the folder under models/."
+            "Sub-folder of the kind's folder; for kind 'other', the folder relative to the "
+            "WebUI directory, under models/ or embeddings/ (e.g. models/LyCORIS)."
         ),
     )
     sha256 = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)

@@ -175,7 +175,7 @@ def test_field_errors_come_in_the_shared_shape(as_alice, running) -> None:
     answer = response.json()
     assert answer["code"] == "invalid"
     assert set(answer["details"]) == {"directory"}
-    assert answer["message"].startswith("directory: Name the folder under models/")
+    assert answer["message"].startswith("directory: Give the folder relative to the WebUI")
     response = as_alice.post(
         f"/api/v1/instances/{running.public_id}/models/",
         {"url": "https://civitai.com/api/download/models/12345", "kind": "lora"},

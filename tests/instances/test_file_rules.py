@@ -34,7 +34,11 @@ def test_folders_follow_the_webui_layout() -> None:
     assert file_rules.model_folder("checkpoint") == "models/Stable-diffusion"
     assert file_rules.model_folder("lora", "characters/anime/") == "models/Lora/characters/anime"
     assert file_rules.model_folder("embedding") == "embeddings"
-    assert file_rules.model_folder("other", "LyCORIS") == "models/LyCORIS"
+    assert file_rules.model_folder("other", "models/LyCORIS") == "models/LyCORIS"
+    assert file_rules.model_folder("other", "embeddings/negative") == "embeddings/negative"
+    for outside in ("LyCORIS", "models", "extensions/x/models", "venv/lib", "../models/x"):
+        with pytest.raises(ValidationError):
+            file_rules.model_folder("other", outside)
     assert file_rules.kind_of_path("models/Lora/a/b.safetensors") == "lora"
     assert file_rules.kind_of_path("models/Lora2/b.safetensors") == "other"
     assert file_rules.kind_of_path("embeddings/x.pt") == "embedding"
