@@ -9,6 +9,7 @@ from typing import Any
 import django_filters
 from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -17,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.selectors import with_costs
 from instances import catalog
 from instances.models import ChargeType, ServiceInstance, Status
 from instances.serializers import (
@@ -97,12 +99,18 @@ class InstanceViewSet(
     operator_actions = ("credentials",)
 
     def get_queryset(self) -> QuerySet[ServiceInstance]:
-        return (
+        instances = (
             ServiceInstance.objects.visible_to(self.request.user)
             .select_related("team", "created_by", "idle_evaluation")
             .prefetch_related(active_lifecycle_prefetch())
             .order_by("-created_at", "-id")
         )
+        # Cost so far comes with the rows (subqueries), keeping the list at a constant count.
+        return with_costs(instances)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        # One clock for the whole page, so the costs of its rows add up to the same moment.
+        return {**super().get_serializer_context(), "now": timezone.now()}
 
     def source(self) -> str:
         return Source.API

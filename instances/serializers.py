@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, serializers
 
+from billing.money import cents, rate_text
+from billing.selectors import instance_cost
 from instances import catalog, validation
 from instances.models import ChargeType, PeriodUnit, ServiceInstance, StopMode, Template
 from nestops.models import Role, Team
@@ -44,6 +46,13 @@ class InstanceSerializer(serializers.ModelSerializer):
             'The idle status of a running host: state, reason and a text such as "idle for '
             '23 min, stops in 7 min", "active: generating" or "blind: no GPU metrics for 40 min".'
         ),
+    )
+    cost = serializers.SerializerMethodField(
+        help_text=gettext_lazy(
+            "Cost so far from the billing ledger (null before any interval): amount, savings "
+            "against the same host left running, the current hourly rate, whether any rate was "
+            "estimated, and whether stopping saves money (not for a subscription)."
+        )
     )
 
     class Meta:
@@ -84,6 +93,7 @@ class InstanceSerializer(serializers.ModelSerializer):
             "expires_at",
             "active_operation",
             "idle",
+            "cost",
             "created_by",
             "created_at",
             "updated_at",
@@ -102,6 +112,7 @@ class InstanceSerializer(serializers.ModelSerializer):
         row["created_by"] = instance.created_by.username if instance.created_by_id else None
         row["active_operation"] = self.get_active_operation(instance)
         row["idle"] = self.get_idle(instance)
+        row["cost"] = self.get_cost(instance)
         return {name: row[name] for name in self.Meta.fields}
 
     PLAIN_FIELDS = (
@@ -147,6 +158,20 @@ class InstanceSerializer(serializers.ModelSerializer):
         if instance.status != "running":
             return None
         return idle_status(instance, related(instance, "idle_evaluation"))
+
+    def get_cost(self, instance: ServiceInstance) -> dict[str, Any] | None:
+        # From the viewset's annotations (``billing.selectors.with_costs``): no extra query.
+        found = instance_cost(instance, self.context.get("now"))
+        if found is None:
+            return None
+        return {
+            "currency": found.currency or None,
+            "so_far": cents(found.so_far),
+            "savings": cents(found.savings),
+            "hourly_rate": rate_text(found.hourly_rate),
+            "estimated": found.estimated,
+            "stopping_saves_money": not instance.is_prepaid,
+        }
 
     def get_active_operation(self, instance: ServiceInstance) -> dict[str, Any] | None:
         # Filled by the viewset's prefetch (``active_lifecycle``) so a page costs one query.

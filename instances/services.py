@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from billing import ledger
 from instances import file_rules
 from instances.models import ServiceInstance, SourceToken, Status
 from nestops.models import AuditAction, AuditEvent, Team
@@ -44,7 +45,12 @@ def change_status(
     stopped_mode: str = "",
     extra_fields: tuple[str, ...] = (),
 ) -> None:
-    """The one way an instance's status changes; call it inside the caller's transaction."""
+    """The one way an instance's status changes; call it inside the caller's transaction.
+
+    The billing ledger follows in the same transaction: the interval of the old state closes
+    and the new one opens at the moment the status changed.
+    """
+    changed = status != instance.status
     instance.set_status(status, reason)
     if status == Status.STOPPED:
         instance.stopped_mode = stopped_mode
@@ -60,6 +66,7 @@ def change_status(
             *extra_fields,
         ]
     )
+    ledger.record_status(instance, at=instance.status_changed_at if changed else None)
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,8 @@ def create_instance(
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
         )
+        # The deploying interval opens with the host: a new instance is charged from here.
+        ledger.record_status(instance, at=instance.status_changed_at)
     return instance, operation
 
 

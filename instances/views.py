@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,6 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from billing import dashboard as billing_dashboard
+from billing.forms import UsageForm
+from billing.selectors import with_costs
 from instances import catalog
 from instances.api import active_lifecycle_prefetch
 from instances.forms import InstanceForm
@@ -62,7 +66,7 @@ def instance_list(request: HttpRequest) -> HttpResponse:
     team = current_team(request)
     instances = ServiceInstance.objects.none()
     if team is not None:
-        instances = (
+        instances = with_costs(
             ServiceInstance.objects.filter(team=team)
             .select_related("team", "idle_evaluation")
             .prefetch_related(active_lifecycle_prefetch())
@@ -125,6 +129,7 @@ def _wizard_context(request: HttpRequest, form: InstanceForm) -> dict[str, Any]:
     charge_type = data.get("charge_type") or ChargeType.POSTPAID
     return {
         "form": form,
+        "usage_form": UsageForm(data or None, initial={"usage": "hours"}),
         **_types_context(
             region, zone, charge_type, data.get("period") or "1", data.get("instance_type", "")
         ),
@@ -186,6 +191,9 @@ def _summary(form: InstanceForm, data: Any) -> dict[str, Any]:
         "vswitch_id": data.get("vswitch_id"),
         "public_access": bool(data.get("public_access")),
         "price": price,
+        # Pay-as-you-go for the usage profile against a subscription (billing's quotes: the
+        # price read here is the one the ledger charges once the host is deployed).
+        "estimate": billing_dashboard.wizard_estimate(data),
     }
 
 
@@ -268,7 +276,11 @@ def wizard_summary(request: HttpRequest) -> HttpResponse:
 # --- the instance page -------------------------------------------------------------------------
 
 
-def _detail_context(request: HttpRequest, instance: ServiceInstance) -> dict[str, Any]:
+def _detail_context(
+    request: HttpRequest, instance: ServiceInstance, *, full: bool = True
+) -> dict[str, Any]:
+    """The instance page's context; ``full`` adds what only the whole page shows (the cost
+    card reads the ledger and draws a chart: not for every 2-second refresh)."""
     operations = list(
         Operation.objects.filter(instance=instance)
         .select_related("actor")
@@ -288,6 +300,8 @@ def _detail_context(request: HttpRequest, instance: ServiceInstance) -> dict[str
             resize_offers = []
     return {
         "instance": instance,
+        "billing": billing_dashboard.instance_card(instance) if full else None,
+        "bandwidth_while_stopped": settings.NESTOPS_BILL_BANDWIDTH_WHILE_STOPPED,
         "operations": operations,
         "live": bool(active) or instance.status in (Status.DEPLOYING, Status.DELETING),
         "can_act": can_act,
@@ -300,7 +314,7 @@ def _detail_context(request: HttpRequest, instance: ServiceInstance) -> dict[str
 @login_required
 def instance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     instance = visible_instance(request, public_id)
-    context = _detail_context(request, instance)
+    context = _detail_context(request, instance, full=not is_htmx(request))
     if is_htmx(request):
         if request.GET.get("was_live") and not context["live"]:
             # The operation just ended: reload the page so every fact on it is current.

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from billing.api import BudgetViewSet, CostsView, EstimateView
 from instances.api import InstanceTypesView, InstanceViewSet, RegionsView, ZonesView
 from instances.file_api import (
     ExtensionViewSet,
@@ -31,6 +32,7 @@ router.register("tokens", TokenViewSet, basename="token")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("notification-channels", ChannelViewSet, basename="notification-channel")
 router.register("notification-deliveries", DeliveryViewSet, basename="notification-delivery")
+router.register("budgets", BudgetViewSet, basename="budget")
 
 # What is on a host: its model files, extensions and inventory (instances/file_api.py).
 on_instance = "instances/<str:instance_id>/"
@@ -102,6 +104,8 @@ urlpatterns = [
         TeamIdleSettingsView.as_view(),
         name="team-idle-settings",
     ),
+    path("estimates/", EstimateView.as_view(), name="estimates"),
+    path("costs/", CostsView.as_view(), name="costs"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
+import zoneinfo
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -373,6 +374,34 @@ if invalid := [e for e in NESTOPS_MODEL_EXTENSIONS if not re.fullmatch(r"\.[a-z0
 NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS = env.bool("NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS", False)
 NESTOPS_CATALOG_TTL_SECONDS = env.int("NESTOPS_CATALOG_TTL_SECONDS", 3600, minimum=0)
 NESTOPS_STOCK_TTL_SECONDS = env.int("NESTOPS_STOCK_TTL_SECONDS", 60, minimum=0)
+
+# --- Billing --------------------------------------------------------------------------------
+# How long a DescribePrice answer counts as current. Older quotes are still used (the ledger
+# never charges zero) but the interval is marked rate_estimated and the API says stale.
+NESTOPS_PRICE_TTL_SECONDS = env.int("NESTOPS_PRICE_TTL_SECONDS", 3600, minimum=60)
+# Days and months of cost reports and budgets. Alibaba Cloud's bills for the China site run on
+# China time (Asia/Shanghai); the default follows NESTOPS_TIME_ZONE.
+NESTOPS_BILLING_TIME_ZONE = env.str("NESTOPS_BILLING_TIME_ZONE", TIME_ZONE)
+try:
+    zoneinfo.ZoneInfo(NESTOPS_BILLING_TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"NESTOPS_BILLING_TIME_ZONE={NESTOPS_BILLING_TIME_ZONE!r} is not valid: expected an IANA "
+        "time zone such as Asia/Shanghai or UTC."
+    ) from None
+# Whether the PayByBandwidth bandwidth of a host stopped with StopCharging is still counted.
+# Alibaba Cloud's economical mode releases the system-assigned public IP and stops billing its
+# bandwidth; nestops counts it by default (the conservative reading: a ledger that never shows a
+# saving that may not exist). See docs/billing.md.
+NESTOPS_BILL_BANDWIDTH_WHILE_STOPPED = env.bool("NESTOPS_BILL_BANDWIDTH_WHILE_STOPPED", True)
+# The currency a new budget is set in when none is given (the prices' currency: CNY on the
+# China site and in cloudsim, USD on the international site).
+NESTOPS_BILLING_CURRENCY = env.str("NESTOPS_BILLING_CURRENCY", "CNY").upper()
+if len(NESTOPS_BILLING_CURRENCY) != 3 or not NESTOPS_BILLING_CURRENCY.isalpha():
+    raise ImproperlyConfigured(
+        f"NESTOPS_BILLING_CURRENCY={NESTOPS_BILLING_CURRENCY!r} is not valid: expected a "
+        "three-letter currency code such as CNY or USD."
+    )
 
 CACHES = {
     "default": (

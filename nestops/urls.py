@@ -16,5 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("nestops.api_urls", namespace="api")),
     path("operations/", include("operations.urls")),
+    path("costs/", include("billing.urls")),
     path("", include("instances.urls")),
 ]

@@ -13,6 +13,9 @@ from nestops.cloud.clients import ECS, call, request_model
 from nestops.cloud.types import as_float, as_int, cloud_time, items, money
 
 DESCRIBE_INSTANCES_MAX_IDS = 100
+# How hosts are charged for their public bandwidth: by the configured Mbit/s, per hour (or per
+# month on a subscription). Deploys use it and billing prices it.
+INTERNET_CHARGE_TYPE = "PayByBandwidth"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class Price:
     trade: Decimal
     components: dict[str, PriceComponent]
     request_id: str | None = None
+    # The cloud's pricing rules that applied (RuleId, Description), e.g. a yearly discount.
+    rules: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,7 +228,7 @@ def describe_price(
     period: int = 1,
     system_disk_category: str = "cloud_essd",
     system_disk_size: int = 200,
-    internet_charge_type: str = "PayByBandwidth",
+    internet_charge_type: str = INTERNET_CHARGE_TYPE,
     bandwidth_out: int = 10,
 ) -> Price:
     """The price of one instance: ``price_unit`` Hour for pay-as-you-go, Month/Year otherwise."""
@@ -264,6 +269,10 @@ def describe_price(
         trade=money(price.get("TradePrice")),
         components=components,
         request_id=data.get("RequestId"),
+        rules=tuple(
+            (str(rule.get("RuleId", "")), str(rule.get("Description", "")))
+            for rule in items((data.get("PriceInfo") or {}).get("Rules"), "Rule")
+        ),
     )
 
 
@@ -286,7 +295,7 @@ def run_instances(
     system_disk_category: str = "cloud_essd",
     system_disk_size: int = 200,
     bandwidth_out: int = 10,
-    internet_charge_type: str = "PayByBandwidth",
+    internet_charge_type: str = INTERNET_CHARGE_TYPE,
     tags: dict[str, str] | None = None,
     amount: int = 1,
     user_data: str | None = None,

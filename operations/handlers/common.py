@@ -44,6 +44,27 @@ def record_addresses(ctx: StepContext, host: ecs.Instance) -> None:
     )
 
 
+def quote_price(ctx: StepContext) -> Next:
+    """Puts the host's price (the new type's, for a resize) in billing's quote table before the
+    status change that charges it: the ledger takes rates from that table, never from the cloud
+    inside the status change's transaction. A price the cloud will not give is logged, not
+    fatal: the ledger then uses the last known rate, marked estimated."""
+    from billing.services import prepare_price
+
+    quote = prepare_price(ctx.instance, instance_type=ctx.params.get("instance_type"))
+    if quote.error:
+        ctx.log(f"price unknown ({quote.error}); billing uses the last known rate")
+    else:
+        ctx.log(
+            f"price {quote.trade_price} {quote.currency} per {quote.period} {quote.price_unit} "
+            f"({quote.instance_type})"
+        )
+    return Next()
+
+
+QUOTE_PRICE = Step("quote_price", _("Look up the price"), quote_price)
+
+
 def wait_running(ctx: StepContext) -> Next | Wait:
     host = describe_host(ctx)
     if host is None:

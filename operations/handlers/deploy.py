@@ -12,6 +12,7 @@ from nestops.cloud import ecs, vpc
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
 from operations.handlers.common import (
     CLEANUP_STEPS,
+    QUOTE_PRICE,
     WAIT_RUNNING,
     poll,
     run_script,
@@ -207,6 +208,7 @@ HANDLER = Handler(
         Step("create_vswitch", _("Create the vSwitch"), create_vswitch),
         Step("create_security_group", _("Create the security group"), create_security_group),
         Step("run_instance", _("Launch the GPU instance"), run_instance),
+        QUOTE_PRICE,
         WAIT_RUNNING,
         Step("configure_webui", _("Configure and start the WebUI"), configure_webui),
     ),

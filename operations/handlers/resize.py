@@ -9,7 +9,12 @@ from instances.models import Status
 from instances.services import change_status
 from nestops.cloud import ecs
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
-from operations.handlers.common import describe_host, poll, refresh_status_from_cloud
+from operations.handlers.common import (
+    QUOTE_PRICE,
+    describe_host,
+    poll,
+    refresh_status_from_cloud,
+)
 
 
 def check_stock(ctx: StepContext) -> Next:
@@ -79,6 +84,7 @@ def fail(ctx: StepContext, outcome: str) -> None:
 HANDLER = Handler(
     steps=(
         Step("check_stock", _("Check the new type's stock"), check_stock),
+        QUOTE_PRICE,
         Step("modify_spec", _("Change the instance type"), modify_spec),
         Step("wait_resized", _("Wait until the new type applies"), wait_resized),
     ),

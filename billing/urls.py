@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from billing import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("", views.costs, name="costs"),
+    path("budget/", views.budget, name="budget"),
+    path("budget/delete/", views.budget_delete, name="budget-delete"),
+]

@@ -1,0 +1,189 @@
+"""The dashboard's billing pages: the team's costs (a daily chart per instance, the month's
+figures, CSV exports) and its budget."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from billing import charts, money, selectors
+from billing.forms import BudgetForm
+from billing.models import AlertKind, Budget, BudgetAlert
+from nestops.models import Role, Team
+from nestops.preferences import allows, current_team
+
+
+def _month(request: HttpRequest) -> date:
+    """The billing month asked for (``?month=2026-11``), this one by default."""
+    today = money.billing_day(timezone.now())
+    try:
+        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return money.month_start(today)
+
+
+def _instance_lines(lines: list[selectors.CostLine]) -> list[selectors.CostLine]:
+    """Per-instance-and-day lines summed per instance (one report serves table and chart)."""
+    found: dict[tuple[str, str], selectors.CostLine] = {}
+    for line in lines:
+        key = {k: v for k, v in line.key.items() if k != "day"}
+        total = found.setdefault(
+            (key["instance"], line.currency), selectors.CostLine(key=key, currency=line.currency)
+        )
+        total.cost += line.cost
+        total.running_cost += line.running_cost
+        total.seconds += line.seconds
+        total.estimated = total.estimated or line.estimated
+        total.unpriced_seconds += line.unpriced_seconds
+    return sorted(found.values(), key=lambda x: (x.currency, -x.cost, x.key["instance_name"]))
+
+
+@login_required
+def costs(request: HttpRequest) -> HttpResponse:
+    team = current_team(request)
+    month = _month(request)
+    today = money.billing_day(timezone.now())
+    last = min(money.next_month(month) - timedelta(days=1), today)
+    context: dict[str, Any] = {
+        "month": month,
+        "previous_month": money.month_start(month - timedelta(days=1)),
+        "next_month": money.next_month(month) if money.next_month(month) <= today else None,
+        "time_zone": money.billing_zone().key,
+    }
+    if team is None or last < month:
+        return render(request, "billing/costs.html", {**context, "lines": [], "charts": []})
+    query = selectors.CostQuery(since=month, until=last, team_ids=[team.pk])
+    report = selectors.cost_report(query, ["instance", "day"])
+    lines = _instance_lines(report.lines)
+    days = [month + timedelta(days=n) for n in range((last - month).days + 1)]
+    names = _labels(lines)
+    svgs = []
+    for currency in sorted({line.currency for line in report.lines if line.currency}):
+        per_host: dict[str, dict[date, Decimal]] = defaultdict(dict)
+        for line in report.lines:
+            if line.currency == currency and line.cost:
+                per_host[names[line.key["instance"]]][line.key["day"]] = line.cost
+        chart = charts.daily_chart(days, currency, per_host)
+        svgs.append(
+            {
+                "svg": charts.render_svg(
+                    chart,
+                    title=_("Daily cost per instance, %(month)s (%(currency)s)")
+                    % {"month": f"{month:%Y-%m}", "currency": currency},
+                ),
+                "legend": chart.legend,
+                "currency": currency,
+            }
+        )
+    params = {"since": month.isoformat(), "until": last.isoformat(), "team": team.slug}
+    csv_url = reverse("api:costs")
+    context.update(
+        {
+            "lines": lines,
+            "names": names,
+            "totals": report.totals,
+            "charts": svgs,
+            "csv_instances": f"{csv_url}?{urlencode({**params, 'format': 'csv'})}",
+            "csv_days": f"{csv_url}?"
+            + urlencode({**params, "group_by": "instance,day", "format": "csv"}),
+            "budget": _budget_status(team, now_month=month == money.month_start(today)),
+        }
+    )
+    return render(request, "billing/costs.html", context)
+
+
+def _labels(lines: list[selectors.CostLine]) -> dict[str, str]:
+    """Chart labels: instance names, with the id when two hosts share a name (a deleted one)."""
+    names: dict[str, str] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for line in lines:
+        counts[line.key["instance_name"]] += 1
+    for line in lines:
+        name = line.key["instance_name"]
+        names[line.key["instance"]] = (
+            f"{name} ({line.key['instance']})" if counts[name] > 1 else name
+        )
+    return names
+
+
+def _budget_status(team: Team, *, now_month: bool = True) -> dict[str, Any] | None:
+    budget = Budget.objects.filter(team=team).first()
+    if budget is None:
+        return None
+    now = timezone.now()
+    month = money.month_start(money.billing_day(now))
+    spent = selectors.month_to_date([team.pk], now=now).get((team.pk, budget.currency), Decimal(0))
+    percent = spent * 100 / budget.amount
+    fired = list(
+        BudgetAlert.objects.filter(budget=budget, month=month).order_by("kind", "threshold")
+    )
+    return {
+        "budget": budget,
+        "month": month,
+        "spent": spent,
+        "percent": percent.quantize(Decimal("0.1")),
+        "bar": min(percent, Decimal(100)).quantize(Decimal(1)),
+        "over": spent >= budget.amount,
+        "fired": [a.threshold for a in fired if a.kind == AlertKind.THRESHOLD],
+        "stopped": next((a for a in fired if a.kind == AlertKind.ACTION), None),
+        "current": now_month,
+    }
+
+
+@login_required
+def budget(request: HttpRequest) -> HttpResponse:
+    team = current_team(request)
+    if team is None:
+        return render(request, "billing/budget.html", {"team": None})
+    found = Budget.objects.filter(team=team).first()
+    can_edit = allows(request, team, Role.ADMIN)
+    status = 200
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied(_("Only team admins manage budgets."))
+        form = BudgetForm(request.POST, instance=found or Budget(team=team))
+        if form.is_valid():
+            saved = form.save(commit=False)
+            saved.updated_by = request.user
+            saved.save()
+            messages.success(request, _("The budget of %(team)s is saved.") % {"team": team.name})
+            return redirect("billing:budget")
+        status = 400
+    else:
+        form = BudgetForm(instance=found) if found else BudgetForm()
+    history = BudgetAlert.objects.filter(budget=found).order_by("-created_at")[:24] if found else []
+    context = {
+        "team": team,
+        "budget": found,
+        "form": form,
+        "can_edit": can_edit,
+        "status": _budget_status(team) if found else None,
+        "history": history,
+    }
+    return render(request, "billing/budget.html", context, status=status)
+
+
+@login_required
+@require_POST
+def budget_delete(request: HttpRequest) -> HttpResponse:
+    team = current_team(request)
+    if team is None or not allows(request, team, Role.ADMIN):
+        raise PermissionDenied(_("Only team admins manage budgets."))
+    deleted, _counts = Budget.objects.filter(team=team).delete()
+    if deleted:
+        messages.success(request, _("The budget of %(team)s is deleted.") % {"team": team.name})
+    return redirect("billing:budget")
