@@ -5,7 +5,14 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from instances.models import Extension, ModelFile, ServiceInstance, SourceToken
+from instances.models import (
+    Extension,
+    MetricHourly,
+    MetricSample,
+    ModelFile,
+    ServiceInstance,
+    SourceToken,
+)
 from operations.models import Kind, Source
 from operations.services import OperationRefused, request_operation
 
@@ -119,3 +126,27 @@ class SourceTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(MetricSample)
+class MetricSampleAdmin(ReadOnlyAdmin):
+    """CloudMonitor minutes (7 days)."""
+
+    list_display = ["instance", "metric", "at", "average", "maximum", "minimum"]
+    list_filter = ["metric"]
+    search_fields = ["instance__public_id", "instance__name"]
+    list_select_related = ["instance"]
+    ordering = ["-timestamp"]
+    show_full_result_count = False
+
+
+@admin.register(MetricHourly)
+class MetricHourlyAdmin(ReadOnlyAdmin):
+    """Hourly aggregates (90 days)."""
+
+    list_display = ["instance", "metric", "at", "average", "maximum", "minimum", "samples"]
+    list_filter = ["metric"]
+    search_fields = ["instance__public_id", "instance__name"]
+    list_select_related = ["instance"]
+    ordering = ["-hour"]
+    show_full_result_count = False

@@ -30,6 +30,7 @@ from instances.serializers import (
     ResizeSerializer,
     RestartSerializer,
     StopSerializer,
+    iso_time,
 )
 from instances.services import NewInstance, create_instance, reveal_credentials, update_instance
 from nestops.api import ACCEPTED, TeamRolePermission, client_address
@@ -100,7 +101,7 @@ class InstanceViewSet(
     def get_queryset(self) -> QuerySet[ServiceInstance]:
         instances = (
             ServiceInstance.objects.visible_to(self.request.user)
-            .select_related("team", "created_by")
+            .select_related("team", "created_by", "idle_evaluation")
             .prefetch_related(active_lifecycle_prefetch())
             .order_by("-created_at", "-id")
         )
@@ -113,6 +114,20 @@ class InstanceViewSet(
 
     def source(self) -> str:
         return Source.API
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """One instance; with its schedule's next action."""
+        from operations.models import Schedule
+        from operations.schedules import next_action
+
+        instance = self.get_object()
+        body = self.get_serializer(instance).data
+        schedule = Schedule.objects.filter(instance=instance, enabled=True).first()
+        upcoming = next_action(schedule) if schedule is not None else None
+        body["schedule"] = (
+            {**upcoming, "at": iso_time(upcoming["at"])} if upcoming is not None else None
+        )
+        return Response(body)
 
     def filter_queryset(self, queryset: QuerySet[ServiceInstance]) -> QuerySet[ServiceInstance]:
         queryset = super().filter_queryset(queryset)

@@ -39,6 +39,14 @@ class InstanceSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     active_operation = ActiveOperationSerializer(read_only=True, allow_null=True)
     url = serializers.SerializerMethodField()
+    idle = serializers.JSONField(
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy(
+            'The idle status of a running host: state, reason and a text such as "idle for '
+            '23 min, stops in 7 min", "active: generating" or "blind: no GPU metrics for 40 min".'
+        ),
+    )
     cost = serializers.SerializerMethodField(
         help_text=gettext_lazy(
             "Cost so far from the billing ledger (null before any interval): amount, savings "
@@ -84,6 +92,7 @@ class InstanceSerializer(serializers.ModelSerializer):
             "running_since",
             "expires_at",
             "active_operation",
+            "idle",
             "cost",
             "created_by",
             "created_at",
@@ -102,6 +111,7 @@ class InstanceSerializer(serializers.ModelSerializer):
         row["team"] = instance.team.slug
         row["created_by"] = instance.created_by.username if instance.created_by_id else None
         row["active_operation"] = self.get_active_operation(instance)
+        row["idle"] = self.get_idle(instance)
         row["cost"] = self.get_cost(instance)
         return {name: row[name] for name in self.Meta.fields}
 
@@ -139,6 +149,15 @@ class InstanceSerializer(serializers.ModelSerializer):
     def get_url(self, instance: ServiceInstance) -> str:
         # A plain path: reverse() per row costs more than the rest of the row.
         return f"/api/v1/instances/{instance.public_id}/"
+
+    def get_idle(self, instance: ServiceInstance) -> dict[str, Any] | None:
+        # The evaluation comes with the row (select_related ``idle_evaluation``): no query.
+        from operations.idle_policy import related
+        from operations.idle_status import idle_status
+
+        if instance.status != "running":
+            return None
+        return idle_status(instance, related(instance, "idle_evaluation"))
 
     def get_cost(self, instance: ServiceInstance) -> dict[str, Any] | None:
         # From the viewset's annotations (``billing.selectors.with_costs``): no extra query.

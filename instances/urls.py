@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from instances import file_views, views
+from operations import idle_views
 
 app_name = "instances"
 
@@ -18,6 +19,9 @@ urlpatterns = [
         views.instance_credentials,
         name="credentials",
     ),
+    path("instances/<str:public_id>/idle-policy/", idle_views.idle_policy, name="idle-policy"),
+    path("instances/<str:public_id>/snooze/", idle_views.instance_snooze, name="snooze"),
+    path("instances/<str:public_id>/schedule/", idle_views.instance_schedule, name="schedule"),
     # The Models & extensions tab (before the catch-all action route below).
     path("instances/<str:public_id>/files/", file_views.instance_files, name="files"),
     path(

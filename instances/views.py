@@ -28,6 +28,8 @@ from instances.services import create_instance, reveal_credentials
 from nestops.cloud import CloudError
 from nestops.models import Role
 from nestops.preferences import allows, current_team
+from operations.idle_policy import related
+from operations.idle_status import idle_status
 from operations.models import Kind, Operation, Source
 from operations.services import OperationRefused, request_operation
 
@@ -66,7 +68,7 @@ def instance_list(request: HttpRequest) -> HttpResponse:
     if team is not None:
         instances = with_costs(
             ServiceInstance.objects.filter(team=team)
-            .select_related("team")
+            .select_related("team", "idle_evaluation")
             .prefetch_related(active_lifecycle_prefetch())
             .order_by("-created_at", "-id")
         )
@@ -85,6 +87,9 @@ def instance_list(request: HttpRequest) -> HttpResponse:
         )
     page = Paginator(instances, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
+    for row in rows:
+        # "idle for 23 min, stops in 7 min": from the evaluation joined to the row.
+        row.idle = idle_status(row, related(row, "idle_evaluation"))
     for row_region in {i.region for i in rows}:
         # GPU names come from the cached catalog; an unreachable cloud only hides them.
         with contextlib.suppress(CloudError):
@@ -315,6 +320,9 @@ def instance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             # The operation just ended: reload the page so every fact on it is current.
             return HttpResponse(headers={"HX-Refresh": "true"})
         return render(request, "instances/_live.html", context)
+    from operations.idle_views import idle_context
+
+    context.update(idle_context(request, instance))
     return render(request, "instances/detail.html", context)
 
 

@@ -13,6 +13,9 @@ TIMEOUT_SECONDS = 5.0
 _session = requests.Session()
 # Cloud calls never use the environment's proxies; neither do calls to our own hosts.
 _session.trust_env = False
+# evaluate_idle asks many hosts at once from a thread pool: keep a connection per host.
+_session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=64, pool_maxsize=64))
+_session.mount("https://", requests.adapters.HTTPAdapter(pool_connections=64, pool_maxsize=64))
 
 
 class WebUIUnreachable(Exception):
@@ -32,14 +35,14 @@ class Progress:
         return self.job_count > 0 or bool(self.job)
 
 
-def _get(instance: ServiceInstance, path: str) -> Any:
+def _get(instance: ServiceInstance, path: str, timeout: float = TIMEOUT_SECONDS) -> Any:
     if not instance.webui_endpoint:
         raise WebUIUnreachable("the instance has no WebUI endpoint")
     try:
         response = _session.get(
             instance.webui_endpoint.rstrip("/") + path,
             auth=(instance.webui_user, instance.webui_password),
-            timeout=TIMEOUT_SECONDS,
+            timeout=timeout,
         )
     except requests.RequestException as exc:
         raise WebUIUnreachable(f"{type(exc).__name__}: {exc}"[:300]) from None
@@ -51,8 +54,8 @@ def _get(instance: ServiceInstance, path: str) -> Any:
         raise WebUIUnreachable(f"{path} did not answer with JSON") from None
 
 
-def progress(instance: ServiceInstance) -> Progress:
-    data = _get(instance, "/sdapi/v1/progress?skip_current_image=true")
+def progress(instance: ServiceInstance, *, timeout: float = TIMEOUT_SECONDS) -> Progress:
+    data = _get(instance, "/sdapi/v1/progress?skip_current_image=true", timeout)
     state = data.get("state") or {}
     return Progress(
         job_count=int(state.get("job_count") or 0),

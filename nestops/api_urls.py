@@ -15,9 +15,12 @@ from instances.file_api import (
     SourceTokenListView,
     SourceTokenView,
 )
+from instances.metrics_api import MetricsView
 from nestops.accounts_api import AuditEventViewSet, TeamViewSet, TokenViewSet
 from nestops.notifications_api import ChannelViewSet, DeliveryViewSet
 from operations.api import OperationViewSet
+from operations.idle_api import IdlePolicyView, SnoozeView, TeamIdleSettingsView
+from operations.schedule_api import ScheduleView
 
 app_name = "api"
 
@@ -88,6 +91,19 @@ urlpatterns = [
     path("catalog/regions/", RegionsView.as_view(), name="catalog-regions"),
     path("catalog/zones/", ZonesView.as_view(), name="catalog-zones"),
     path("catalog/instance-types/", InstanceTypesView.as_view(), name="catalog-instance-types"),
+    path("instances/<str:public_id>/metrics/", MetricsView.as_view(), name="instance-metrics"),
+    path(
+        "instances/<str:public_id>/idle-policy/",
+        IdlePolicyView.as_view(),
+        name="instance-idle-policy",
+    ),
+    path("instances/<str:public_id>/snooze/", SnoozeView.as_view(), name="instance-snooze"),
+    path("instances/<str:public_id>/schedule/", ScheduleView.as_view(), name="instance-schedule"),
+    path(
+        "teams/<slug:slug>/idle-settings/",
+        TeamIdleSettingsView.as_view(),
+        name="team-idle-settings",
+    ),
     path("estimates/", EstimateView.as_view(), name="estimates"),
     path("costs/", CostsView.as_view(), name="costs"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

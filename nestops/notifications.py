@@ -39,6 +39,7 @@ EVENTS: dict[str, Any] = {
     "idle.warning": _("An idle host will be stopped soon"),
     "idle.stopped": _("An idle host was stopped"),
     "idle.blind": _("A host's activity cannot be seen"),
+    "idle.deleted": _("A host stopped for too long was deleted"),
     "schedule.started": _("A schedule started a host"),
     "schedule.stopped": _("A schedule stopped a host"),
     "schedule.failed": _("A scheduled action failed"),

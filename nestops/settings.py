@@ -302,6 +302,51 @@ NESTOPS_OPERATION_DEADLINES = {
     "refresh_inventory": 15,
     **env.json("NESTOPS_OPERATION_DEADLINES", {}),
 }
+# --- Metrics, idle auto-stop and schedules ------------------------------------------------------
+# CloudMonitor points: how far back a first collection (or one after an outage) reads, and how
+# long 1-minute points and hourly aggregates are kept.
+NESTOPS_METRICS_BACKFILL_HOURS = env.int("NESTOPS_METRICS_BACKFILL_HOURS", 6, minimum=1, maximum=72)
+# DescribeMetricList calls in flight at once (CloudMonitor allows 50 calls/s per account).
+NESTOPS_METRICS_CONCURRENCY = env.int("NESTOPS_METRICS_CONCURRENCY", 4, minimum=1, maximum=16)
+NESTOPS_METRICS_RETENTION_DAYS = env.int("NESTOPS_METRICS_RETENTION_DAYS", 7, minimum=1)
+NESTOPS_METRICS_HOURLY_RETENTION_DAYS = env.int(
+    "NESTOPS_METRICS_HOURLY_RETENTION_DAYS", 90, minimum=1
+)
+# Defaults of an instance's idle policy (on for pay-as-you-go hosts, off for subscriptions).
+NESTOPS_IDLE_MINUTES = env.int("NESTOPS_IDLE_MINUTES", 30, minimum=5, maximum=1440)
+NESTOPS_IDLE_MINUTES_MIN = env.int("NESTOPS_IDLE_MINUTES_MIN", 10, minimum=5, maximum=1440)
+NESTOPS_IDLE_MINUTES_MAX = env.int("NESTOPS_IDLE_MINUTES_MAX", 1440, minimum=5, maximum=10080)
+if not NESTOPS_IDLE_MINUTES_MIN <= NESTOPS_IDLE_MINUTES <= NESTOPS_IDLE_MINUTES_MAX:
+    raise ImproperlyConfigured(
+        f"NESTOPS_IDLE_MINUTES={NESTOPS_IDLE_MINUTES} is not valid: expected a number between "
+        f"NESTOPS_IDLE_MINUTES_MIN ({NESTOPS_IDLE_MINUTES_MIN}) and NESTOPS_IDLE_MINUTES_MAX "
+        f"({NESTOPS_IDLE_MINUTES_MAX})."
+    )
+NESTOPS_IDLE_GPU_THRESHOLD = env.float("NESTOPS_IDLE_GPU_THRESHOLD", 5.0, minimum=0.5, maximum=95)
+NESTOPS_IDLE_WARNING_MINUTES = env.int("NESTOPS_IDLE_WARNING_MINUTES", 5, minimum=0, maximum=120)
+NESTOPS_IDLE_STOP_MODE = env.choice(
+    "NESTOPS_IDLE_STOP_MODE", "StopCharging", ("StopCharging", "KeepCharging")
+)
+# CloudMonitor publishes a minute a little late; a host whose newest GPU point is older than
+# this has "no GPU metrics", which counts as activity (and, past the idle window, as blind).
+NESTOPS_IDLE_METRICS_STALE_MINUTES = env.int(
+    "NESTOPS_IDLE_METRICS_STALE_MINUTES", 5, minimum=2, maximum=60
+)
+# How evaluate_idle asks WebUIs what they are doing: at most this many at once, each answer
+# within the timeout, all of them within the budget (hosts left unasked are not stopped).
+NESTOPS_IDLE_WEBUI_CONCURRENCY = env.int("NESTOPS_IDLE_WEBUI_CONCURRENCY", 16, minimum=1)
+NESTOPS_IDLE_WEBUI_TIMEOUT_SECONDS = env.float(
+    "NESTOPS_IDLE_WEBUI_TIMEOUT_SECONDS", 3.0, minimum=0.2, maximum=30
+)
+NESTOPS_IDLE_WEBUI_BUDGET_SECONDS = env.float(
+    "NESTOPS_IDLE_WEBUI_BUDGET_SECONDS", 20.0, minimum=1, maximum=50
+)
+NESTOPS_SNOOZE_MAX_HOURS = env.int("NESTOPS_SNOOZE_MAX_HOURS", 72, minimum=1, maximum=720)
+# A schedule boundary missed (beat down) is still acted on this long after it passed.
+NESTOPS_SCHEDULE_GRACE_MINUTES = env.int(
+    "NESTOPS_SCHEDULE_GRACE_MINUTES", 60, minimum=1, maximum=1440
+)
+
 # --- Models and extensions on hosts (docs/models-and-extensions.md) ---------------------------
 # File operations (downloads, extension installs, ...) that may run at once on one host.
 NESTOPS_HOST_FILE_OPERATIONS_PER_HOST = env.int(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,26 @@ def sim(cloudsim: Any) -> Iterator[Any]:
     """The session's cloudsim with faults cleared after the test."""
     yield cloudsim
     cloudsim.clear_faults()
+
+
+@pytest.fixture
+def clocks(sim: Any) -> Iterator[Any]:
+    """cloudsim at real speed and our clock travelled to its time (see
+    ``tests/operations/idle_driving.py`` for why); both move together from then on."""
+    import time_machine
+
+    from tests.operations.idle_driving import Clocks
+
+    sim.set_speed(1)
+    traveller = time_machine.travel(
+        datetime.fromtimestamp(sim.clock()["epoch_ms"] / 1000, tz=UTC), tick=True
+    )
+    shifted = traveller.start()
+    try:
+        yield Clocks(sim, shifted)
+    finally:
+        traveller.stop()
+        sim.set_speed(20)
 
 
 # --- personas and clients --------------------------------------------------------------------

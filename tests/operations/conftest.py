@@ -145,3 +145,13 @@ def local_sources(settings: Any) -> None:
 def files(tmp_path: Path) -> Iterator[FileServer]:
     with serve(tmp_path / "served") as server:
         yield server
+
+
+@pytest.fixture
+def mailbox(team: Any, settings: Any) -> Any:
+    """An email channel of team Alpha that wants every event (the idle and schedule scenarios
+    count its deliveries)."""
+    from nestops.models import NotificationChannel
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return NotificationChannel.objects.create(team=team, name="ops", kind="email", target="o@x.io")
