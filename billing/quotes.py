@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -199,4 +200,47 @@ def hourly(quote: PriceQuote) -> HourlyPrices | None:
         instance=quote.instance_price / hours,
         system_disk=quote.system_disk_price / hours,
         bandwidth=quote.bandwidth_price / hours,
+    )
+
+
+@dataclass(frozen=True)
+class PriceSummary:
+    """What a configuration costs, as the create wizard shows it.
+
+    ``per_hour`` and ``stopped_per_hour`` for pay-as-you-go (``stopped_per_hour`` is what a
+    save-stopped host still costs); ``per_month`` for both (a subscription's price per month).
+    ``error`` explains a missing price; ``stale`` marks a price older than the quote TTL.
+    """
+
+    currency: str = ""
+    per_hour: Decimal | None = None
+    per_month: Decimal | None = None
+    stopped_per_hour: Decimal | None = None
+    stale: bool = False
+    error: str = ""
+
+
+def summary(key: QuoteKey) -> PriceSummary:
+    """The key's prices from the quote table, refreshed from the cloud when needed."""
+    quote = current(key)
+    prices = hourly(quote)
+    if prices is None:
+        return PriceSummary(error=quote.error or "no price is known for this configuration")
+    if key.charge_type == ChargeType.PREPAID:
+        return PriceSummary(
+            currency=prices.currency,
+            per_month=money.ledger(prices.total * money.HOURS_PER_MONTH),
+            stale=quote.is_stale(),
+            error=quote.error,
+        )
+    stopped = prices.system_disk
+    if settings.NESTOPS_BILL_BANDWIDTH_WHILE_STOPPED:
+        stopped += prices.bandwidth
+    return PriceSummary(
+        currency=prices.currency,
+        per_hour=money.ledger(prices.total),
+        per_month=money.ledger(prices.total * money.HOURS_PER_MONTH),
+        stopped_per_hour=money.ledger(stopped),
+        stale=quote.is_stale(),
+        error=quote.error,
     )

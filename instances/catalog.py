@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
-from nestops.cloud import CloudError, ecs
+from nestops.cloud import ecs
 
 T = TypeVar("T")
 
@@ -154,82 +153,3 @@ def check_offer(
             % {"type": instance_type, "zone": zone}
         ]
     return errors
-
-
-@dataclass(frozen=True)
-class Price:
-    """What a host costs, from DescribePrice; ``error`` says why a figure is missing."""
-
-    currency: str = "CNY"
-    per_hour: Decimal | None = None
-    per_month: Decimal | None = None
-    stopped_per_hour: Decimal | None = None
-    error: str = ""
-
-
-HOURS_PER_MONTH = Decimal("730")
-PRICE_TTL_SECONDS = 600
-
-
-def price(
-    *,
-    region: str,
-    zone: str,
-    instance_type: str,
-    charge_type: str = "PostPaid",
-    period: int = 1,
-    period_unit: str = "Month",
-    system_disk_size: int = 200,
-    bandwidth_out: int = 10,
-) -> Price:
-    """Hourly and monthly price of a host (cached): pay-as-you-go per hour, or a subscription
-    per month; ``stopped_per_hour`` is what a save-stopped host still costs (disk, bandwidth)."""
-    key = (
-        f"catalog:price:{region}:{zone}:{instance_type}:{charge_type}:{period}{period_unit}:"
-        f"{system_disk_size}:{bandwidth_out}"
-    )
-
-    def compute() -> Price:
-        try:
-            if charge_type == "PrePaid":
-                quote = ecs.describe_price(
-                    region,
-                    zone_id=zone,
-                    instance_type=instance_type,
-                    price_unit=period_unit,
-                    period=period,
-                    system_disk_size=system_disk_size,
-                    bandwidth_out=bandwidth_out,
-                )
-                months = Decimal(period) if period_unit == "Month" else Decimal(period) / 4
-                return Price(
-                    currency=quote.currency,
-                    per_month=(quote.trade / months).quantize(Decimal("0.01")),
-                )
-            quote = ecs.describe_price(
-                region,
-                zone_id=zone,
-                instance_type=instance_type,
-                price_unit="Hour",
-                system_disk_size=system_disk_size,
-                bandwidth_out=bandwidth_out,
-            )
-        except CloudError as exc:
-            return Price(error=f"{exc.code}: {exc.message}")
-        stopped = sum(
-            (c.trade for name, c in quote.components.items() if name != "instanceType"),
-            Decimal("0"),
-        )
-        return Price(
-            currency=quote.currency,
-            per_hour=quote.trade,
-            per_month=(quote.trade * HOURS_PER_MONTH).quantize(Decimal("0.01")),
-            stopped_per_hour=stopped,
-        )
-
-    found = cache.get(key)
-    if found is None:
-        found = compute()
-        if not found.error:
-            cache.set(key, found, PRICE_TTL_SECONDS)
-    return found

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from billing import dashboard as billing_dashboard
+from billing import quotes
 from billing.forms import UsageForm
 from billing.selectors import with_costs
 from instances import catalog
@@ -148,12 +149,15 @@ def _types_context(
     priced = [
         (
             offer,
-            catalog.price(
-                region=region,
-                zone=zone,
-                instance_type=offer.instance_type,
-                charge_type=charge_type,
-                period=months,
+            quotes.summary(
+                quotes.key_for(
+                    region=region,
+                    zone=zone,
+                    instance_type=offer.instance_type,
+                    charge_type=charge_type,
+                    period=months,
+                    period_unit="Month",
+                )
             ),
         )
         for offer in offers
@@ -170,12 +174,15 @@ def _summary(form: InstanceForm, data: Any) -> dict[str, Any]:
             period = int(data.get("period") or 1)
         except ValueError:
             period = 1
-        price = catalog.price(
-            region=region,
-            zone=zone,
-            instance_type=instance_type,
-            charge_type=charge_type,
-            period=period,
+        price = quotes.summary(
+            quotes.key_for(
+                region=region,
+                zone=zone,
+                instance_type=instance_type,
+                charge_type=charge_type,
+                period=period,
+                period_unit="Month",
+            )
         )
     return {
         "name": data.get("name", ""),

@@ -54,7 +54,12 @@ def clocks(sim: Any) -> Iterator[Any]:
     )
     shifted = traveller.start()
     try:
-        yield Clocks(sim, shifted)
+        clocks = Clocks(sim, shifted)
+        # Start one second into a minute: both clocks tick in real time, and a test that
+        # counts per-minute points must not see a minute end between two of its calls.
+        now_ms = sim.clock()["epoch_ms"]
+        clocks.advance((60_000 - now_ms % 60_000) / 1000 + 1)
+        yield clocks
     finally:
         traveller.stop()
         sim.set_speed(20)
