@@ -14,11 +14,24 @@ import subprocess
 import sys
 import time
 
-from harness import ROOT, median, report, setup_django, start_cloudsim, workdir
+from harness import (
+    ROOT,
+    local_postgres,
+    local_redis,
+    median,
+    report,
+    setup_django,
+    start_cloudsim,
+    workdir,
+)
 
 HOSTS = int(os.environ.get("BENCH_OPERATION_HOSTS", "1000"))
 THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "8"))
-BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
+# Workers in several processes need a server database and broker: PostgreSQL and Redis on
+# this machine when they answer (BENCH_DATABASE_URL / BENCH_BROKER_URL choose others).
+if "BENCH_DATABASE_URL" not in os.environ and (found := local_postgres()):
+    os.environ["BENCH_DATABASE_URL"] = found
+BROKER = os.environ.get("BENCH_BROKER_URL") or local_redis() or "filesystem://"
 
 
 def wait_all_finished(operation_ids: list[int], timeout: float) -> None:

@@ -42,6 +42,35 @@ def setup_django(workdir: Path) -> None:
     call_command("migrate", "--noinput", verbosity=0)
 
 
+def local_postgres(database: str = "nestops_bench") -> str | None:
+    """A PostgreSQL URL on 127.0.0.1 (creating the database) if one answers, else None."""
+    try:
+        import psycopg
+
+        with psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=2
+        ) as connection:
+            found = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+            ).fetchone()
+            if not found:
+                connection.execute(f'CREATE DATABASE "{database}"')
+    except Exception:  # no server, no trust auth: the caller falls back to SQLite
+        return None
+    return f"postgres://postgres@127.0.0.1:5432/{database}"
+
+
+def local_redis(db: int = 14) -> str | None:
+    """A Redis URL on 127.0.0.1 if one answers, else None."""
+    try:
+        import redis
+
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=2).ping()
+    except Exception:
+        return None
+    return f"redis://127.0.0.1:6379/{db}"
+
+
 def workdir(name: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"nestops-bench-{name}-"))
 

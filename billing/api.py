@@ -24,16 +24,7 @@ from billing.serializers import BudgetSerializer, CostQuerySerializer, EstimateS
 from instances import catalog
 from instances.models import ServiceInstance
 from nestops.api import TeamRolePermission, error_response
-from nestops.models import Membership, Role, Team
-
-
-def member_team_ids(user: Any) -> list[int] | None:
-    """Ids of the user's teams; None for a superuser (every team)."""
-    if not user.is_authenticated:
-        return []
-    if user.is_superuser:
-        return None
-    return list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+from nestops.models import Role, Team, member_team_ids
 
 
 class EstimateView(APIView):

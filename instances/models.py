@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from nestops.fields import EncryptedTextField
 from nestops.ids import new_extension_id, new_instance_id, new_model_file_id
-from nestops.models import Membership, Team
+from nestops.models import Team, TeamScopedQuerySet
 
 
 class Status(models.TextChoices):
@@ -66,19 +66,7 @@ class StopMode(models.TextChoices):
     KEEP_CHARGING = "KeepCharging", _("Keep resources (KeepCharging)")
 
 
-class ServiceInstanceQuerySet(models.QuerySet["ServiceInstance"]):
-    def visible_to(self, user: settings.AUTH_USER_MODEL) -> ServiceInstanceQuerySet:
-        """Instances of the teams the user belongs to (all of them for a superuser)."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        # The user's teams first (a handful of ids), then an equality or a short IN list: the
-        # database walks the (team, newest first) index and stops after a page instead of
-        # sorting every row the user may see.
-        team_ids = list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
-        return self.filter(team_id__in=team_ids)
-
+class ServiceInstanceQuerySet(TeamScopedQuerySet):
     def alive(self) -> ServiceInstanceQuerySet:
         return self.exclude(status=Status.DELETED)
 

@@ -105,13 +105,7 @@ class ChannelViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[NotificationChannel]:
-        user = self.request.user
-        channels = NotificationChannel.objects.select_related("team")
-        if user.is_superuser:
-            return channels
-        return channels.filter(
-            team_id__in=Membership.objects.filter(user=user).values_list("team_id", flat=True)
-        )
+        return NotificationChannel.objects.select_related("team").visible_to(self.request.user)
 
     def perform_destroy(self, instance: NotificationChannel) -> None:
         if not has_role(self.request.user, instance.team, Role.ADMIN):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from instances.models import ServiceInstance, StopMode
 from nestops.ids import new_operation_id
-from nestops.models import Membership, Team
+from nestops.models import Team, TeamScopedQuerySet
 
 
 class Kind(models.TextChoices):
@@ -71,20 +71,9 @@ class Source(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
-class OperationQuerySet(models.QuerySet["Operation"]):
+class OperationQuerySet(TeamScopedQuerySet):
     def active(self) -> OperationQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
-
-    def visible_to(self, user: settings.AUTH_USER_MODEL) -> OperationQuerySet:
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        # The user's teams first (a handful of ids), then an equality or a short IN list: the
-        # database walks the (team, newest first) index and stops after a page instead of
-        # sorting every row the user may see.
-        team_ids = list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
-        return self.filter(team_id__in=team_ids)
 
 
 class Operation(models.Model):
