@@ -361,7 +361,8 @@ NESTOPS_DOWNLOAD_MAX_BYTES = env.size("NESTOPS_DOWNLOAD_MAX_BYTES", 50 * 1024**3
 NESTOPS_MODEL_EXTENSIONS = [
     extension.lower()
     for extension in env.list(
-        "NESTOPS_MODEL_EXTENSIONS", [".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf"]
+        "NESTOPS_MODEL_EXTENSIONS",
+        [".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".yaml", ".png", ".jpg", ".jpeg", ".webp"],
     )
 ]
 if invalid := [e for e in NESTOPS_MODEL_EXTENSIONS if not re.fullmatch(r"\.[a-z0-9]{1,12}", e)]:

@@ -45,11 +45,13 @@ REFUSED_DOWNLOADS = [
     ("filename", "mod\u202eel.safetensors", "file name"),  # right-to-left override
     ("filename", "a\uff0fb.safetensors", "file name"),  # fullwidth solidus
     ("filename", "模" * 70 + ".safetensors", "at most 200 bytes"),  # 222 bytes in UTF-8
+    ("filename", "m" * 10_240 + ".safetensors", "no more than 255 characters"),  # 10 KB
     ("directory", "../../../../tmp", "folder names"),
     ("directory", "/etc", "folder names"),
     ("directory", "chars/../../../x", "folder names"),
     ("directory", f"$(touch {CANARY})", "folder names"),
     ("directory", "a/b/c/d", "folder names"),
+    ("directory", "d" * 10_240, "no more than 200 characters"),
     ("url", "file:///etc/passwd", "http:// or https://"),
     ("url", "ftp://127.0.0.1/x.safetensors", "http:// or https://"),
     ("url", "gopher://127.0.0.1:70/x.safetensors", "http:// or https://"),
