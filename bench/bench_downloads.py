@@ -24,6 +24,8 @@ from harness import ROOT, median, report, setup_django, start_cloudsim, workdir
 
 MEGABYTES = int(os.environ.get("BENCH_DOWNLOAD_MB", "200"))
 HOSTS = 10
+SLOW_MEGABYTES = 50
+SLOW_RATE = 10 * 2**20  # bytes per second and connection
 
 
 def run_until_done(operation_ids: list[int], timeout: float = 600) -> None:
@@ -125,6 +127,27 @@ def main() -> None:
                 status=OperationStatus.SUCCEEDED
             )
             assert not failed.exists(), failed.first().log
+
+            # Downloads from the internet are bound by the network, not by this machine: the
+            # same comparison with a smaller file served at 10 MB/s per connection.
+            slow_path = folder / "served" / "bench-slow.safetensors"
+            with slow_path.open("wb") as handle:
+                for _ in range(SLOW_MEGABYTES):
+                    handle.write(os.urandom(1024 * 1024))
+            files.slow[slow_path.name] = SLOW_RATE
+            url = files.url(slow_path.name)
+            started = time.perf_counter()
+            operation = download(instances[0], "slow-single.safetensors")
+            run_until_done([operation.pk])
+            slow_single = time.perf_counter() - started
+            started = time.perf_counter()
+            together = [download(instance, "slow-together.safetensors") for instance in instances]
+            run_until_done([o.pk for o in together])
+            slow_ten = time.perf_counter() - started
+            failed = Operation.objects.filter(pk__in=[o.pk for o in together]).exclude(
+                status=OperationStatus.SUCCEEDED
+            )
+            assert not failed.exists(), failed.first().log
     finally:
         sim.stop()
 
@@ -142,10 +165,16 @@ def main() -> None:
             "overhead_ratio": single / curl,
             "ten_hosts_seconds": ten_hosts,
             "ten_hosts_vs_one": ten_hosts / single,
+            "network_bound_file_mb": SLOW_MEGABYTES,
+            "network_bound_one_seconds": slow_single,
+            "network_bound_ten_hosts_seconds": slow_ten,
+            "network_bound_ten_vs_one": slow_ten / slow_single,
         },
         f"{MEGABYTES} MB from a local HTTP server (127.0.0.1), medians of 3; the operation "
         "includes HEAD, free-space check, SHA-256, move, WebUI refresh and polling every 0.05 s; "
-        f"the {HOSTS} hosts share this machine's disk and CPU ({os.cpu_count()} CPUs)",
+        f"the {HOSTS} hosts share this machine's disk and CPU ({os.cpu_count()} CPUs); the "
+        f"network-bound figures serve {SLOW_MEGABYTES} MB at {SLOW_RATE // 2**20} MB/s a "
+        "connection",
     )
     print(f"(figures saved to {ROOT / 'var' / 'bench' / 'bench_downloads.json'})")
 
