@@ -58,8 +58,28 @@ def _printable(value: str) -> bool:
 # --- model files -----------------------------------------------------------------------------
 
 
+# Images in a model folder are the WebUI's card previews (x.png or x.preview.png next to
+# x.safetensors): a download may bring one, the inventory counts it as a preview, not a model.
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
+
+
 def allowed_extensions() -> list[str]:
     return list(settings.NESTOPS_MODEL_EXTENSIONS)
+
+
+def model_extensions() -> list[str]:
+    """Suffixes of the files that are models (the allowed ones but images)."""
+    return [e for e in allowed_extensions() if e not in IMAGE_EXTENSIONS]
+
+
+def is_image(path: str) -> bool:
+    return path.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def preview_stem(path: str) -> str:
+    """``folder/x`` for ``folder/x.png`` or ``folder/x.preview.png``: the model it shows."""
+    stem = path.rpartition(".")[0]
+    return stem[: -len(".preview")] if stem.endswith(".preview") else stem
 
 
 def validate_filename(name: str) -> str:

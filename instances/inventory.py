@@ -45,6 +45,14 @@ def record_preview(instance: ServiceInstance, path: str) -> None:
     ModelFile.objects.filter(instance=instance, path=path).update(has_preview=True)
 
 
+def record_downloaded_preview(instance: ServiceInstance, image_path: str) -> None:
+    """A downloaded image is the preview of the models with its stem in that folder."""
+    stem = file_rules.preview_stem(image_path)
+    for model_file in ModelFile.objects.filter(instance=instance, path__startswith=stem + "."):
+        if model_file.path.rpartition(".")[0] == stem:
+            record_preview(instance, model_file.path)
+
+
 def record_extension(
     instance: ServiceInstance, *, name: str, remote_url: str, ref: str, commit: str
 ) -> Extension:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("members/", views.members, name="members"),
     path("members/<str:username>/", views.change_member, name="change-member"),
     path("language/", views.set_language, name="language"),
+    path("preferences/", views.preferences, name="preferences"),
     path("team/", views.switch_team, name="switch-team"),
     path(
         "password/",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -214,3 +216,31 @@ def change_member(request: HttpRequest, username: str) -> HttpResponse:
             _audit_membership(request, team, {"user": username, "role": role})
         messages.success(request, _("Role changed."))
     return redirect("account:members")
+
+
+class PreferencesForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label=gettext_lazy("Time zone"),
+        help_text=gettext_lazy("Times on the dashboard are shown in this zone; the API uses UTC."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zones = sorted(zoneinfo.available_timezones())
+        self.fields["time_zone"].choices = [("", gettext_lazy("Server default"))] + [
+            (zone, zone) for zone in zones
+        ]
+        self.fields["time_zone"].required = False
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The user's time zone (the language is chosen in the header)."""
+    found = preference(request.user)
+    form = PreferencesForm(request.POST or None, initial={"time_zone": found.time_zone})
+    if request.method == "POST" and form.is_valid():
+        found.time_zone = form.cleaned_data["time_zone"]
+        found.save(update_fields=["time_zone"])
+        messages.success(request, _("Preferences saved."))
+        return redirect("account:preferences")
+    return render(request, "nestops/preferences.html", {"form": form})

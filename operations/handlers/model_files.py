@@ -122,6 +122,9 @@ def discard_partial(ctx: StepContext) -> Next | Wait:
 def download_succeeded(ctx: StepContext) -> None:
     params = ctx.params
     result = ctx.state["result:download"]
+    if file_rules.is_image(params["path"]):
+        inventory.record_downloaded_preview(ctx.instance, params["path"])
+        return
     inventory.record_download(
         ctx.instance,
         path=params["path"],
@@ -230,7 +233,7 @@ def list_files(ctx: StepContext) -> Next | Wait:
         {
             "OFFSET": ctx.state.get("inventory_offset", 0),
             "BUDGET": INVENTORY_BUDGET,
-            "EXTENSIONS": " ".join(file_rules.allowed_extensions()),
+            "EXTENSIONS": " ".join(file_rules.model_extensions()),
             "TIMEOUT": min(600, seconds_left(ctx)),
         },
     )

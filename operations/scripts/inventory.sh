@@ -45,7 +45,9 @@ while IFS= read -r -d '' line; do
   ((index > offset)) || continue
   stem="${path%.*}"
   preview=false
-  [[ -f "$stem.preview.png" || -f "$stem.png" ]] && preview=true
+  for image in "$stem".{preview.,}{png,jpg,jpeg,webp}; do
+    [[ -f "$image" ]] && preview=true && break
+  done
   entry="[$(json_string "$path"), $size, $modified, $preview]"
   if ((length + ${#entry} > budget && listed > 0)); then
     next=$((index - 1))

@@ -262,3 +262,19 @@ def test_pages_load_nothing_from_another_host(alice, running, sim) -> None:
         assert loaded, path
         assert [url for url in loaded if not url.startswith("/")] == [], path
         assert "@import" not in html and "fonts.googleapis" not in html
+
+
+def test_times_follow_the_users_time_zone(alice, running) -> None:
+    client = client_for(alice)
+    response = client.post("/account/preferences/", {"time_zone": "Asia/Shanghai"}, follow=True)
+    assert "Preferences saved" in response.content.decode()
+    assert UserPreference.objects.get(user=alice).time_zone == "Asia/Shanghai"
+    from django.utils import timezone
+
+    local = timezone.localtime(
+        running.created_at, timezone=__import__("zoneinfo").ZoneInfo("Asia/Shanghai")
+    )
+    page = client.get(f"/instances/{running.public_id}/").content.decode()
+    assert f"{local:%H:%M}" in page or f"{local:%-I:%M}" in page
+    bad = client.post("/account/preferences/", {"time_zone": "Mars/Olympus"})
+    assert "valid choice" in bad.content.decode()

@@ -140,8 +140,8 @@ def worker_processes(transactional_db, broker, fast_operations, sim, tmp_path) -
             Path(app.conf.broker_transport_options["data_folder_in"]).parent
         )
 
-    def start() -> WorkerProcess:
-        process = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log")
+    def start(**extra_env: str) -> WorkerProcess:
+        process = WorkerProcess({**env, **extra_env}, tmp_path / f"worker-{len(started)}.log")
         started.append(process)
         return process
 

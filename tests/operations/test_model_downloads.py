@@ -110,6 +110,20 @@ def test_a_checkpoint_lands_in_its_folder_and_the_webui_lists_it(
     ]
 
 
+def test_a_downloaded_image_is_the_preview_of_its_model_not_a_model(
+    sim, team, alice, shared_host, files
+) -> None:
+    instance = instance_on(team, shared_host)
+    url = files.add("dl-card_v2.safetensors", os.urandom(50_000))
+    drive(download(instance, alice, url=url, kind="lora"), sim)
+    image_url = files.add("dl-card_v2.preview.png", b"\x89PNG\r\n\x1a\n" + os.urandom(2_000))
+    operation = drive(download(instance, alice, url=image_url, kind="lora"), sim)
+    assert operation.status == OperationStatus.SUCCEEDED, operation.log
+    assert (shared_host.webui_dir / "models/Lora/dl-card_v2.preview.png").exists()
+    (row,) = ModelFile.objects.filter(instance=instance)
+    assert row.path == "models/Lora/dl-card_v2.safetensors" and row.has_preview
+
+
 def test_a_lora_in_a_sub_folder_with_its_checksum_and_the_teams_token(
     sim, team, alice, shared_host, files, monkeypatch, caplog
 ) -> None:
