@@ -37,6 +37,8 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     lookup_field = "slug"
 
     def get_queryset(self) -> QuerySet[Team]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Team.objects.none()
         user = self.request.user
         teams = (
             Team.objects.all() if user.is_superuser else Team.objects.filter(memberships__user=user)
@@ -92,6 +94,8 @@ class TokenViewSet(
     lookup_field = "public_id"
 
     def get_queryset(self) -> QuerySet[ApiToken]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ApiToken.objects.none()
         return ApiToken.objects.filter(user=self.request.user)
 
     @extend_schema(request=TokenSerializer, responses={201: NewTokenSerializer})
@@ -148,6 +152,8 @@ class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_fields = ["action", "target"]
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return AuditEvent.objects.none()
         user = self.request.user
         events = AuditEvent.objects.select_related("actor", "team")
         if user.is_superuser:

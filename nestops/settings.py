@@ -436,4 +436,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "InstanceStatusEnum": "instances.models.Status",
+        "OperationStatusEnum": "operations.models.OperationStatus",
+        "OperationKindEnum": "operations.models.Kind",
+        "ModelKindEnum": "instances.models.ModelKind",
+        "ChannelKindEnum": "nestops.models.ChannelKind",
+        "StopModeEnum": "instances.models.StopMode",
+    },
 }

@@ -57,3 +57,12 @@ def test_the_schema_and_swagger_ui_are_served_without_any_cdn(client) -> None:
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "cdn" not in html.lower() and "//unpkg" not in html and "jsdelivr" not in html
+
+
+def test_the_schema_is_valid_and_declares_the_bearer_token(db, tmp_path) -> None:
+    from django.core.management import call_command
+
+    schema = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(schema))
+    text = schema.read_text()
+    assert "bearerAuth" in text and "scheme: bearer" in text
