@@ -8,7 +8,6 @@ is wrong and what would be right.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import unicodedata
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -18,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from instances.models import MODEL_FOLDERS, TOKEN_PROVIDER_DOMAINS, ModelKind
+from nestops.addresses import HostKind, host_kind
 
 MAX_URL_LENGTH = 2000
 MAX_FILENAME_BYTES = 200
@@ -44,7 +44,6 @@ SECRET_QUERY_KEYS = {
     "secret",
 }
 # Alibaba Cloud's metadata service hands out the host's RAM role credentials.
-METADATA_ADDRESSES = {ipaddress.ip_address("100.100.100.200")}
 
 
 def _fail(message: str, code: str) -> ValidationError:
@@ -198,21 +197,14 @@ def validate_sha256(value: str) -> str:
 
 
 def _check_address(host: str) -> None:
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        if host == "localhost" or host.endswith(".localhost"):
-            address = ipaddress.ip_address("127.0.0.1")
-        else:
-            return
-    if address in METADATA_ADDRESSES or address.is_link_local or address.is_multicast:
+    kind = host_kind(host)
+    if kind is HostKind.FORBIDDEN:
         raise _fail(
             _("Downloads from %(host)s are not allowed: it is a metadata or link-local address.")
             % {"host": host},
             "forbidden_host",
         )
-    private = address.is_loopback or address.is_private or address.is_unspecified
-    if private and not settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS:
+    if kind is HostKind.PRIVATE and not settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS:
         raise _fail(
             _(
                 "Downloads from the private address %(host)s are not allowed "

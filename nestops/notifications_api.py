@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
@@ -15,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from nestops.addresses import HostKind, host_kind
 from nestops.api import ACCEPTED, has_role
 from nestops.models import (
     ChannelKind,
@@ -48,6 +51,16 @@ def validate_target(kind: str, target: str) -> str:
         raise serializers.ValidationError(
             _("The webhook must be an http:// or https:// URL.")
         ) from None
+    kind = host_kind(urlsplit(target).hostname or "")
+    if kind is HostKind.FORBIDDEN or (
+        kind is HostKind.PRIVATE and not settings.NESTOPS_WEBHOOK_ALLOW_PRIVATE_URLS
+    ):
+        raise serializers.ValidationError(
+            _(
+                "Webhooks to this address are not allowed: metadata and link-local addresses "
+                "never are, private ones only with NESTOPS_WEBHOOK_ALLOW_PRIVATE_URLS."
+            )
+        )
     return target
 
 

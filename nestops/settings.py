@@ -222,6 +222,9 @@ else:
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env.str("NESTOPS_EMAIL_FROM", "nestops@localhost")
 NESTOPS_WEBHOOK_PROXY = env.str("NESTOPS_WEBHOOK_PROXY")
+# Webhooks to loopback and private addresses (an in-house chat server); metadata and
+# link-local addresses are always refused.
+NESTOPS_WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("NESTOPS_WEBHOOK_ALLOW_PRIVATE_URLS", False)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.choice(

@@ -55,6 +55,8 @@ def receiver():
 @pytest.fixture(autouse=True)
 def locmem_mail(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # The webhook receiver of these tests listens on 127.0.0.1.
+    settings.NESTOPS_WEBHOOK_ALLOW_PRIVATE_URLS = True
 
 
 def deliver_all() -> None:
@@ -199,3 +201,26 @@ def test_bad_channels_get_field_errors(carol, kind, target, events) -> None:
     )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("target", "allow_private", "accepted"),
+    [
+        ("http://100.100.100.200/latest/meta-data", True, False),
+        ("http://169.254.169.254/hook", True, False),
+        ("http://127.0.0.1:9/hook", False, False),
+        ("http://10.1.2.3/hook", False, False),
+        ("http://10.1.2.3/hook", True, True),
+        ("https://oapi.dingtalk.com/robot/send?access_token=x", False, True),
+    ],
+)
+def test_webhooks_to_metadata_never_and_to_private_addresses_only_when_allowed(
+    carol, settings, target, allow_private, accepted
+) -> None:
+    settings.NESTOPS_WEBHOOK_ALLOW_PRIVATE_URLS = allow_private
+    response = token_client(carol).post(
+        "/api/v1/notification-channels/",
+        {"team": "alpha", "name": "x", "kind": "webhook", "target": target},
+        format="json",
+    )
+    assert (response.status_code == 201) is accepted, response.json()
