@@ -8,7 +8,7 @@ from nestops import views
 app_name = "account"
 
 urlpatterns = [
-    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/", views.token_list, name="tokens"),
     path("tokens/<str:public_id>/revoke/", views.revoke_token, name="revoke-token"),
     path("members/", views.members, name="members"),
     path("members/<str:username>/", views.change_member, name="change-member"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from nestops.api import client_address
-from nestops.models import ApiToken, AuditAction, AuditEvent, Membership, Role, Team
+from nestops.models import ApiToken, AuditEvent, Membership, Role, Team
+from nestops.tokens import issue_token, revoke_token
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -102,37 +102,28 @@ class TokenViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incoming = TokenSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        with transaction.atomic():
-            token, plain = ApiToken.issue(
-                user=request.user,
-                name=incoming.validated_data["name"],
-                expires_at=incoming.validated_data.get("expires_at"),
-            )
-            record_token_event(request, AuditAction.TOKEN_CREATED, token)
+        token, plain = issue_token(
+            user=request.user,
+            name=incoming.validated_data["name"],
+            expires_at=incoming.validated_data.get("expires_at"),
+            via="api",
+            remote_addr=client_address(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
         body = {**TokenSerializer(token).data, "token": plain}
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Revokes the token (it stays listed, marked revoked)."""
-        token = self.get_object()
-        if token.revoked_at is None:
-            with transaction.atomic():
-                token.revoked_at = timezone.now()
-                token.save(update_fields=["revoked_at"])
-                record_token_event(request, AuditAction.TOKEN_REVOKED, token)
+        revoke_token(
+            token=self.get_object(),
+            actor=request.user,
+            via="api",
+            remote_addr=client_address(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def record_token_event(request: Any, action: str, token: ApiToken) -> None:
-    AuditEvent.objects.create(
-        actor=request.user,
-        action=action,
-        target=token.public_id,
-        details={"name": token.name, "prefix": token.prefix},
-        remote_addr=client_address(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
-    )
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

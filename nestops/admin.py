@@ -71,19 +71,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
-        from django.utils import timezone
-
-        from nestops.models import AuditAction
+        from nestops.tokens import revoke_token
 
         for token in queryset.filter(revoked_at__isnull=True):
-            token.revoked_at = timezone.now()
-            token.save(update_fields=["revoked_at"])
-            AuditEvent.objects.create(
+            revoke_token(
+                token=token,
                 actor=request.user,
-                action=AuditAction.TOKEN_REVOKED,
-                target=token.public_id,
-                details={"name": token.name, "prefix": token.prefix, "via": "admin"},
+                via="admin",
                 remote_addr=request.META.get("REMOTE_ADDR"),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from nestops import tokens as token_service
 from nestops.models import ApiToken, AuditAction, AuditEvent, Membership, Role, Team
 from nestops.preferences import allows, current_team, preference, teams_of
 
@@ -70,25 +71,19 @@ class TokenForm(forms.Form):
 
 @never_cache
 @login_required
-def tokens(request: HttpRequest) -> HttpResponse:
+def token_list(request: HttpRequest) -> HttpResponse:
     created_plain = None
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         days = form.cleaned_data.get("days")
-        with transaction.atomic():
-            token, created_plain = ApiToken.issue(
-                user=request.user,
-                name=form.cleaned_data["name"],
-                expires_at=timezone.now() + timedelta(days=days) if days else None,
-            )
-            AuditEvent.objects.create(
-                actor=request.user,
-                action=AuditAction.TOKEN_CREATED,
-                target=token.public_id,
-                details={"name": token.name, "prefix": token.prefix, "via": "dashboard"},
-                remote_addr=request.META.get("REMOTE_ADDR"),
-                user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
-            )
+        _token, created_plain = token_service.issue_token(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            expires_at=timezone.now() + timedelta(days=days) if days else None,
+            via="dashboard",
+            remote_addr=request.META.get("REMOTE_ADDR"),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
         form = TokenForm()
     return render(
         request,
@@ -106,17 +101,13 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 def revoke_token(request: HttpRequest, public_id: str) -> HttpResponse:
     token = ApiToken.objects.filter(user=request.user, public_id=public_id).first()
-    if token is not None and token.revoked_at is None:
-        with transaction.atomic():
-            token.revoked_at = timezone.now()
-            token.save(update_fields=["revoked_at"])
-            AuditEvent.objects.create(
-                actor=request.user,
-                action=AuditAction.TOKEN_REVOKED,
-                target=token.public_id,
-                details={"name": token.name, "prefix": token.prefix, "via": "dashboard"},
-                remote_addr=request.META.get("REMOTE_ADDR"),
-            )
+    if token is not None and token_service.revoke_token(
+        token=token,
+        actor=request.user,
+        via="dashboard",
+        remote_addr=request.META.get("REMOTE_ADDR"),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    ):
         messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
     return redirect("account:tokens")
 

@@ -63,3 +63,26 @@ def test_operations_are_read_only_in_the_admin(admin_user, alice, team) -> None:
     assert page.status_code == 200
     assert client.post(f"/admin/operations/operation/{operation.pk}/change/", {}).status_code == 403
     assert client.get("/admin/operations/operation/add/").status_code == 403
+
+
+def test_tokens_revoked_in_the_admin_are_audited_once(admin_user, alice) -> None:
+    from nestops.models import ApiToken, AuditEvent
+    from nestops.tokens import issue_token, revoke_token
+
+    token, _plain = issue_token(user=alice, name="ci", expires_at=None, via="test")
+    client = Client()
+    client.force_login(admin_user)
+    client.post(
+        "/admin/nestops/apitoken/",
+        {"action": "revoke", "_selected_action": [token.pk]},
+        follow=True,
+    )
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert not revoke_token(token=token, actor=admin_user, via="test")  # already revoked
+    events = AuditEvent.objects.filter(target=token.public_id).order_by("created_at")
+    assert [(e.action, e.details["via"]) for e in events] == [
+        ("token.created", "test"),
+        ("token.revoked", "admin"),
+    ]
+    assert ApiToken.objects.usable().filter(pk=token.pk).count() == 0

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from nestops.models import ApiToken, AuditAction, AuditEvent
+from nestops.tokens import issue_token
 
 
 class Command(BaseCommand):
@@ -29,11 +29,5 @@ class Command(BaseCommand):
         if days is not None and days < 1:
             raise CommandError("--days must be at least 1.")
         expires = timezone.now() + timedelta(days=days) if days else None
-        token, plain = ApiToken.issue(user=user, name=name, expires_at=expires)
-        AuditEvent.objects.create(
-            actor=user,
-            action=AuditAction.TOKEN_CREATED,
-            target=token.public_id,
-            details={"name": name, "prefix": token.prefix, "via": "create_token"},
-        )
+        _token, plain = issue_token(user=user, name=name, expires_at=expires, via="create_token")
         self.stdout.write(plain)
