@@ -11,22 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing import quotes
 from billing.models import Budget, BudgetAlert, PriceQuote, UsageInterval
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written by nestops itself: shown, never edited here."""
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.get_fields() if getattr(f, "concrete", False)]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from nestops.admin import ReadOnlyAdmin
 
 
 @admin.register(PriceQuote)

@@ -13,6 +13,7 @@ from instances.models import (
     ServiceInstance,
     SourceToken,
 )
+from nestops.admin import ReadOnlyAdmin
 from operations.models import Kind, Source
 from operations.services import OperationRefused, request_operation
 
@@ -78,19 +79,6 @@ class ServiceInstanceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Deploying needs stock and price checks: use the dashboard or the API.
         return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """What a host holds changes only through operations (API or dashboard)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.method in ("GET", "HEAD")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -15,6 +15,23 @@ from nestops.models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by nestops itself (operations, the ledger, the audit trail): shown,
+    never added, edited or deleted here."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.get_fields() if getattr(f, "concrete", False)]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
@@ -84,20 +101,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "action", "actor", "team", "target", "remote_addr"]
     list_filter = ["action", "team"]
     search_fields = ["target", "actor__username"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(NotificationChannel)
@@ -108,18 +116,10 @@ class NotificationChannelAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationDelivery)
-class NotificationDeliveryAdmin(admin.ModelAdmin):
+class NotificationDeliveryAdmin(ReadOnlyAdmin):
     """The delivery log: read only."""
 
     list_display = ["created_at", "event", "channel", "status", "attempts", "sent_at"]
     list_filter = ["status", "event", "team"]
     search_fields = ["subject", "last_error"]
     date_hierarchy = "created_at"
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [
-            f.name for f in NotificationDelivery._meta.get_fields() if getattr(f, "concrete", False)
-        ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False

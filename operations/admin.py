@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from nestops.admin import ReadOnlyAdmin
 from operations.models import (
     IdleEvaluation,
     IdlePolicy,
@@ -16,7 +14,7 @@ from operations.models import (
 
 
 @admin.register(Operation)
-class OperationAdmin(admin.ModelAdmin):
+class OperationAdmin(ReadOnlyAdmin):
     """Read only: operations are records of what happened."""
 
     list_display = [
@@ -33,18 +31,6 @@ class OperationAdmin(admin.ModelAdmin):
     search_fields = ["public_id", "instance__public_id", "instance__name", "error_code"]
     date_hierarchy = "created_at"
     list_select_related = ["instance", "actor"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Operation._meta.get_fields() if getattr(f, "concrete", False)]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.method in ("GET", "HEAD")
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(IdlePolicy)
@@ -69,19 +55,13 @@ class SnoozeAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdleEvaluation)
-class IdleEvaluationAdmin(admin.ModelAdmin):
+class IdleEvaluationAdmin(ReadOnlyAdmin):
     """The latest idle evaluation of each host, with every signal (read only)."""
 
     list_display = ["instance", "verdict", "reason", "last_activity_at", "stop_due_at"]
     list_filter = ["verdict", "reason"]
     search_fields = ["instance__public_id", "instance__name"]
     list_select_related = ["instance"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in IdleEvaluation._meta.get_fields() if getattr(f, "concrete", False)]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
 
 @admin.register(Schedule)

@@ -86,3 +86,21 @@ def test_tokens_revoked_in_the_admin_are_audited_once(admin_user, alice) -> None
         ("token.revoked", "admin"),
     ]
     assert ApiToken.objects.usable().filter(pk=token.pk).count() == 0
+
+
+def test_every_admin_list_opens_and_records_are_read_only(admin_user, alice, team) -> None:
+    from django.contrib import admin as django_admin
+
+    from nestops.admin import ReadOnlyAdmin
+    from operations.services import request_operation
+
+    instance = make_instance(team, status=Status.RUNNING)
+    request_operation(instance=instance, kind="stop", actor=alice, source="api")
+    client = Client()
+    client.force_login(admin_user)
+    for model, model_admin in django_admin.site._registry.items():
+        meta = model._meta
+        url = f"/admin/{meta.app_label}/{meta.model_name}/"
+        assert client.get(url).status_code == 200, url
+        if isinstance(model_admin, ReadOnlyAdmin):
+            assert client.get(url + "add/").status_code == 403, url
