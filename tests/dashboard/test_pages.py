@@ -278,3 +278,13 @@ def test_times_follow_the_users_time_zone(alice, running) -> None:
     assert f"{local:%H:%M}" in page or f"{local:%-I:%M}" in page
     bad = client.post("/account/preferences/", {"time_zone": "Mars/Olympus"})
     assert "valid choice" in bad.content.decode()
+
+
+def test_long_lists_are_paged(alice, team) -> None:
+    for _ in range(51):
+        make_instance(team)
+    client = client_for(alice)
+    first = client.get("/").content.decode()
+    assert "Page 1 of 2" in first and "page=2" in first
+    second = client.get("/?page=2").content.decode()
+    assert "Page 2 of 2" in second and second.count("<tr>") == 2  # the header and one row
