@@ -35,6 +35,8 @@ from operations.models import Kind, Operation, Source
 from operations.services import OperationRefused, request_operation
 
 PAGE_SIZE = 50
+TIMELINE_LENGTH = 20
+TIMELINE_LOGS = 5
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -291,20 +293,28 @@ def _detail_context(
     operations = list(
         Operation.objects.filter(instance=instance)
         .select_related("actor")
-        .order_by("-created_at")[:20]
+        .defer("log", "state")
+        .order_by("-created_at")[:TIMELINE_LENGTH]
     )
+    # Logs run to 64 KB each and this part is refreshed every 2 s: the newest operations show
+    # theirs, the older ones link to their own page.
+    logs = dict(
+        Operation.objects.filter(pk__in=[o.pk for o in operations[:TIMELINE_LOGS]]).values_list(
+            "pk", "log"
+        )
+    )
+    for operation in operations:
+        operation.timeline_log = logs.get(operation.pk)
     can_act = allows(request, instance.team, Role.OPERATOR)
     active = [o for o in operations if o.is_active]
     resize_offers = []
-    if can_act and instance.status == Status.STOPPED and not instance.is_prepaid:
-        try:
+    if full and can_act and instance.status == Status.STOPPED and not instance.is_prepaid:
+        with contextlib.suppress(CloudError):  # the page renders even if the cloud is down
             resize_offers = [
                 o
                 for o in catalog.offers(instance.region, instance.zone, instance.charge_type)
                 if o.instance_type != instance.instance_type
             ]
-        except Exception:  # the page must render even when the cloud does not answer
-            resize_offers = []
     return {
         "instance": instance,
         "billing": billing_dashboard.instance_card(instance) if full else None,

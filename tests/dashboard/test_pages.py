@@ -288,3 +288,34 @@ def test_long_lists_are_paged(alice, team) -> None:
     assert "Page 1 of 2" in first and "page=2" in first
     second = client.get("/?page=2").content.decode()
     assert "Page 2 of 2" in second and second.count("<tr>") == 2  # the header and one row
+
+
+def test_the_timeline_shows_the_newest_logs_and_links_the_older_ones(alice, team, running) -> None:
+    for n in range(8):
+        Operation.objects.create(
+            instance=running,
+            team=team,
+            kind=Kind.RESTART,
+            source="api",
+            status="succeeded",
+            log=f"log line of operation {n}\n",
+        )
+    client = client_for(alice)
+    page = client.get(f"/instances/{running.public_id}/").content.decode()
+    assert all(f"log line of operation {n}" in page for n in (3, 4, 5, 6, 7))
+    assert not any(f"log line of operation {n}" in page for n in (0, 1, 2))
+    assert page.count("Log and details") == 3
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"/instances/{running.public_id}/", HTTP_HX_REQUEST="true")
+    for _ in range(10):
+        Operation.objects.create(
+            instance=running,
+            team=team,
+            kind=Kind.RESTART,
+            source="api",
+            status="succeeded",
+            log="more",
+        )
+    with CaptureQueriesContext(connection) as many:
+        client.get(f"/instances/{running.public_id}/", HTTP_HX_REQUEST="true")
+    assert len(many) == len(few)
