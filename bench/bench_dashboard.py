@@ -20,8 +20,8 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from cloud.ecs import InstanceTypeSpec
     from instances.models import ServiceInstance, Status
-    from nestops.cloud.ecs import InstanceTypeSpec
     from nestops.models import Membership, Role, Team
     from operations.models import Kind, Operation
 

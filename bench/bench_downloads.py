@@ -54,8 +54,8 @@ def main() -> None:
     from django.conf import settings
     from fleet import REGION, build_fleet
 
+    from cloud import oos
     from instances.models import ServiceInstance
-    from nestops.cloud import oos
     from operations import host_files, scripts
     from operations.models import Operation, OperationStatus, Source
     from tests.fileserver import serve

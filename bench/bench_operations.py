@@ -59,9 +59,9 @@ def main() -> None:
     from django.db import connection
     from fleet import REGION, build_fleet
 
+    from cloud import ecs
     from instances.models import ServiceInstance, Status
     from nestops.celery import app
-    from nestops.cloud import ecs
     from operations.models import Kind, Operation, OperationStatus
     from operations.services import request_operation
 

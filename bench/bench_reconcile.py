@@ -29,7 +29,7 @@ def main() -> None:
         calls = sim.calls().get("Ecs.DescribeInstances", 0)
         durations, last = timed(reconcile_instances, repeat=5)
         # Drift: 1 % of the hosts stopped in the console behind nestops' back.
-        from nestops.cloud import ecs
+        from cloud import ecs
 
         for cloud_id in cloud_ids[: HOSTS // 100]:
             ecs.stop_instance("cn-hangzhou", cloud_id, stopped_mode="StopCharging")

@@ -9,8 +9,8 @@ INSTANCE_TYPE = "ecs.gn6i-c4g1.xlarge"
 
 
 def build_fleet(sim: Any, count: int, *, team_slug: str = "bench") -> tuple[Any, list[Any]]:
+    from cloud import ecs, vpc
     from instances.models import ServiceInstance, Status
-    from nestops.cloud import ecs, vpc
     from nestops.models import Team
 
     zone = next(

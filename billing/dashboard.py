@@ -16,9 +16,9 @@ from billing.estimates import Configuration, PriceUnavailable, estimate
 from billing.forms import UsageForm
 from billing.models import Basis
 from billing.serializers import offer_errors
+from cloud import CloudError
 from instances import catalog
 from instances.models import ChargeType, ServiceInstance
-from nestops.cloud import CloudError
 
 CHART_DAYS = 30
 

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from billing import money, quotes
 from billing.models import PriceQuote, PriceUnit
+from cloud import ecs
 from instances.models import ChargeType
-from nestops.cloud import ecs
 
 
 class PriceUnavailable(Exception):

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from billing import money
 from billing.models import PriceQuote
+from cloud import CloudError, ecs
 from instances.models import ChargeType, ServiceInstance
-from nestops.cloud import CloudError, ecs
 
 logger = logging.getLogger("nestops.billing")
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
-from nestops.cloud import ecs
+from cloud import ecs
 
 T = TypeVar("T")
 

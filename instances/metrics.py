@@ -22,6 +22,7 @@ from django.db import connection
 from django.db.models import Avg, BigIntegerField, F, Max, Min, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
+from cloud import CloudError, Throttled, cms
 from instances.models import (
     CMS_NAMES,
     Metric,
@@ -31,7 +32,6 @@ from instances.models import (
     Status,
 )
 from nestops import bulk
-from nestops.cloud import CloudError, Throttled, cms
 
 logger = logging.getLogger("nestops.metrics")
 

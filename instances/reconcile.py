@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from cloud import CloudError, ecs
 from instances.models import ServiceInstance, Status
 from instances.services import webui_endpoint
-from nestops.cloud import CloudError, ecs
 from nestops.models import AuditAction, AuditEvent
 
 logger = logging.getLogger("nestops.reconcile")

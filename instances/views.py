@@ -21,12 +21,12 @@ from billing import dashboard as billing_dashboard
 from billing import quotes
 from billing.forms import UsageForm
 from billing.selectors import with_costs
+from cloud import CloudError
 from instances import catalog
 from instances.api import active_lifecycle_prefetch
 from instances.forms import InstanceForm
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
 from instances.services import create_instance, reveal_credentials
-from nestops.cloud import CloudError
 from nestops.models import Role
 from nestops.preferences import allows, current_team
 from operations.idle_policy import related

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from nestops.cloud import CloudError
+from cloud import CloudError
 from nestops.models import Membership, Role, Team
 
 

@@ -10,8 +10,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
+from cloud import CloudError, ecs
 from nestops.celery import app as celery_app
-from nestops.cloud import CloudError, ecs
 
 _cloud_cache: dict[str, Any] = {}
 CLOUD_CHECK_TTL = 30.0

@@ -21,8 +21,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from cloud import CloudError
 from instances.models import ServiceInstance
-from nestops.cloud import CloudError
 from operations.handlers import HANDLERS
 from operations.handlers.base import Handler, Next, StepContext, StepFailed, Wait
 from operations.models import ACTIVE_STATUSES, Operation, OperationStatus

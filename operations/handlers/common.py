@@ -9,10 +9,10 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cloud import Conflict, NotFound, ecs, oos, vpc
 from instances import webui
 from instances.models import Status
 from instances.services import webui_endpoint
-from nestops.cloud import Conflict, NotFound, ecs, oos, vpc
 from operations import scripts
 from operations.handlers.base import Next, Step, StepContext, StepFailed, Wait
 

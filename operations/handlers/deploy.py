@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from cloud import ecs, vpc
 from instances import catalog
 from instances.models import Status
 from instances.services import change_status
-from nestops.cloud import ecs, vpc
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
 from operations.handlers.common import (
     CLEANUP_STEPS,

@@ -16,9 +16,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cloud import ecs
 from instances import file_rules, inventory, previews
 from instances.models import SourceToken
-from nestops.cloud import ecs
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
 from operations.handlers.common import (
     APPEAR_GRACE_SECONDS,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from cloud import Conflict, NoStock, ecs
 from instances.models import Status, StopMode
 from instances.services import change_status
-from nestops.cloud import Conflict, NoStock, ecs
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
 from operations.handlers.common import (
     WAIT_FOR_OTHER_OPERATIONS,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from cloud import ecs
 from instances import catalog
 from instances.models import Status
 from instances.services import change_status
-from nestops.cloud import ecs
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
 from operations.handlers.common import (
     QUOTE_PRICE,

@@ -7,8 +7,8 @@ import re
 import pytest
 from django.test import Client
 
+from cloud import ecs
 from instances.models import ServiceInstance
-from nestops.cloud import ecs
 from operations.models import Operation
 
 pytestmark = pytest.mark.django_db

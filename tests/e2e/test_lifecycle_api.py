@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from cloud import ecs
 from instances.models import ServiceInstance, Status
-from nestops.cloud import ecs
 from operations import runner
 from operations.models import Operation, OperationStatus
 from tests.e2e.conftest import wait_for

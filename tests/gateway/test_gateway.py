@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from nestops.cloud import (
+from cloud import (
     Conflict,
     InvalidRequest,
     NoStock,

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from nestops.cloud import ecs, oos, vpc
+from cloud import ecs, oos, vpc
 
 REGION = "cn-hangzhou"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from cloud import ecs
 from instances.models import Status
 from instances.reconcile import reconcile_instances
-from nestops.cloud import ecs
 from nestops.models import AuditAction, AuditEvent
 from operations.models import Kind
 from operations.services import request_operation

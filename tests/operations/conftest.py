@@ -45,7 +45,7 @@ def _until(sim: Any, ready: Any, what: str) -> None:
 
 def build_host(sim: Any, name: str) -> Host:
     """VPC, vSwitch, security group, a GPU host, then configure_webui.sh through OOS."""
-    from nestops.cloud import ecs, oos, vpc
+    from cloud import ecs, oos, vpc
     from operations import scripts
 
     offer = next(

@@ -106,7 +106,7 @@ def idle_stops(instance: ServiceInstance) -> list[Operation]:
 def fleet(sim: Any, team: Any, count: int) -> list[ServiceInstance]:
     """``count`` running hosts made with one RunInstances call (no WebUI set up), and their
     rows: for collection tests that need more than 50 hosts."""
-    from nestops.cloud import ecs, vpc
+    from cloud import ecs, vpc
 
     token = uuid.uuid4().hex[:16]
     zone, instance_type = in_stock_offer()

@@ -272,7 +272,7 @@ def test_inventory_does_not_follow_a_models_folder_out_of_the_webui(
 
 
 def test_every_script_fits_oos_with_the_longest_arguments() -> None:
-    from nestops.cloud.oos import MAX_SCRIPT_CHARS
+    from cloud.oos import MAX_SCRIPT_CHARS
 
     longest = download_arguments(URL="https://h.example/" + "x" * 1980, TOKEN="t" * 512)
     assert len(scripts.render("download_model", {**ACCOUNT, **longest})) < MAX_SCRIPT_CHARS

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from cloud import oos
 from instances.models import TOKEN_PROVIDER_DOMAINS, ModelFile, SourceToken, TokenProvider
-from nestops.cloud import oos
 from operations import host_files, runner
 from operations.models import Kind, Operation, OperationStatus, Source
 from operations.services import (

@@ -10,9 +10,9 @@ import urllib.request
 
 import pytest
 
+from cloud import ecs
 from instances.models import ServiceInstance, Status
 from instances.services import NewInstance, create_instance
-from nestops.cloud import ecs
 from operations import runner
 from operations.models import Kind, Operation, OperationStatus, Source
 from operations.services import cancel_operation, request_operation

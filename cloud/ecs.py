@@ -9,8 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from nestops.cloud.clients import ECS, call, request_model
-from nestops.cloud.types import as_float, as_int, cloud_time, items, money
+from cloud.clients import ECS, call, request_model
+from cloud.types import as_float, as_int, cloud_time, items, money
 
 DESCRIBE_INSTANCES_MAX_IDS = 100
 # How hosts are charged for their public bandwidth: by the configured Mbit/s, per hour (or per

@@ -6,7 +6,7 @@ Callers use the typed functions of ``ecs``, ``vpc``, ``oos`` and ``cms`` and cat
 
 from __future__ import annotations
 
-from nestops.cloud.errors import (
+from cloud.errors import (
     CloudError,
     Conflict,
     InvalidRequest,

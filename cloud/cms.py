@@ -6,9 +6,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nestops.cloud.clients import CMS, call, request_model
-from nestops.cloud.errors import InvalidRequest, Transient
-from nestops.cloud.types import as_float
+from cloud.clients import CMS, call, request_model
+from cloud.errors import InvalidRequest, Transient
+from cloud.types import as_float
 
 NAMESPACE = "acs_ecs_dashboard"
 MAX_INSTANCES_PER_CALL = 50

@@ -24,9 +24,9 @@ from darabonba.runtime import RuntimeOptions
 from django.conf import settings
 from requests import RequestException
 
-from nestops.cloud.errors import CloudError, InvalidRequest, Transient, classify
+from cloud.errors import CloudError, InvalidRequest, Transient, classify
 
-logger = logging.getLogger("nestops.cloud")
+logger = logging.getLogger("cloud")
 
 _PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy")
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nestops.cloud.clients import OOS, call, request_model
-from nestops.cloud.types import cloud_time
+from cloud.clients import OOS, call, request_model
+from cloud.types import cloud_time
 
 RUN_COMMAND_TEMPLATE = "ACS-ECS-BulkyRunCommand"
 MAX_SCRIPT_CHARS = 16384

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nestops.cloud.clients import VPC, call, request_model
-from nestops.cloud.types import items
+from cloud.clients import VPC, call, request_model
+from cloud.types import items
 
 
 @dataclass(frozen=True)
