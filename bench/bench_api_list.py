@@ -31,8 +31,8 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from accounts.models import ApiToken, Membership, Role, Team
     from instances.models import ServiceInstance, Status
-    from nestops.models import ApiToken, Membership, Role, Team
     from operations.models import Kind, Operation
 
     team = Team.objects.create(name="Bench", slug="bench")

@@ -23,10 +23,10 @@ STOPPED = Decimal("1.55")
 def build(now: datetime) -> tuple[int, str]:
     from django.contrib.auth import get_user_model
 
+    from accounts.models import ApiToken, Membership, Role, Team
     from billing.models import Basis, BillingState, UsageInterval
     from billing.money import prorate, seconds_between
     from instances.models import ServiceInstance, Status
-    from nestops.models import ApiToken, Membership, Role, Team
 
     team = Team.objects.create(name="Bench", slug="bench")
     user = get_user_model().objects.create_user("bench", password="bench-password-1")

@@ -20,9 +20,9 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from accounts.models import Membership, Role, Team
     from cloud.ecs import InstanceTypeSpec
     from instances.models import ServiceInstance, Status
-    from nestops.models import Membership, Role, Team
     from operations.models import Kind, Operation
 
     team = Team.objects.create(name="Bench", slug="bench")

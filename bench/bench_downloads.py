@@ -55,8 +55,9 @@ def main() -> None:
     from fleet import REGION, build_fleet
 
     from cloud import oos
+    from hostfiles import services as host_files
     from instances.models import ServiceInstance
-    from operations import host_files, scripts
+    from operations import scripts
     from operations.models import Operation, OperationStatus, Source
     from tests.fileserver import serve
 

@@ -44,9 +44,9 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from fleet import build_fleet
 
-    from instances.metrics import collect_metrics
     from instances.models import ServiceInstance
     from instances.services import webui_endpoint
+    from metrics.collection import collect_metrics
 
     settings.NESTOPS_LOG_LEVEL = "WARNING"
     sim = start_cloudsim(folder / "cloudsim", speed=1.0)
@@ -114,9 +114,9 @@ def main() -> None:
 def seed_evaluations(rows, busy_ids: set[str], now: datetime, near: dict[int, float]) -> None:
     """The state a running job leaves: every host evaluated a minute ago, idle ones idle for
     0-20 minutes, and ``near`` (pk -> minutes idle) close to their warning or stop."""
+    from autostop.idle import EVALUATION_COLUMNS
+    from autostop.models import IdleEvaluation
     from nestops import bulk
-    from operations.idle import EVALUATION_COLUMNS
-    from operations.models import IdleEvaluation
 
     IdleEvaluation.objects.all().delete()
     values = []
@@ -142,7 +142,7 @@ def evaluate_at_scale(sim, rows, busy: list[str]) -> dict[str, object]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from operations.idle import evaluate_idle
+    from autostop.idle import evaluate_idle
     from operations.models import Operation
 
     busy_ids = set(busy)
@@ -202,11 +202,11 @@ def end_to_end(folder) -> dict[str, object]:
     from django.conf import settings
     from fleet import build_fleet
 
-    from instances.metrics import collect_metrics
+    from autostop.idle import evaluate_idle
     from instances.models import ServiceInstance, Status
     from instances.services import webui_endpoint
+    from metrics.collection import collect_metrics
     from operations import runner
-    from operations.idle import evaluate_idle
     from operations.models import Operation
 
     settings.NESTOPS_POLL_SECONDS = 0.05

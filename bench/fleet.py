@@ -9,9 +9,9 @@ INSTANCE_TYPE = "ecs.gn6i-c4g1.xlarge"
 
 
 def build_fleet(sim: Any, count: int, *, team_slug: str = "bench") -> tuple[Any, list[Any]]:
+    from accounts.models import Team
     from cloud import ecs, vpc
     from instances.models import ServiceInstance, Status
-    from nestops.models import Team
 
     zone = next(
         a.zone_id

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from billing import quotes
-from billing.models import Budget, BudgetAlert, PriceQuote, UsageInterval
+from billing.models import PriceQuote, UsageInterval
 from nestops.admin import ReadOnlyAdmin
 
 
@@ -75,33 +75,3 @@ class UsageIntervalAdmin(ReadOnlyAdmin):
     search_fields = ["instance__public_id", "instance__name"]
     date_hierarchy = "day"
     list_select_related = ["instance"]
-
-
-class BudgetAlertInline(admin.TabularInline):
-    model = BudgetAlert
-    extra = 0
-    can_delete = False
-    fields = ["month", "kind", "threshold", "spent", "amount", "currency", "created_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(Budget)
-class BudgetAdmin(admin.ModelAdmin):
-    list_display = ["team", "amount", "currency", "thresholds", "stop_at_limit", "enabled"]
-    list_filter = ["enabled", "stop_at_limit", "currency"]
-    search_fields = ["team__name", "team__slug"]
-    readonly_fields = ["public_id", "created_at", "updated_at", "updated_by"]
-    inlines = [BudgetAlertInline]
-
-    def save_model(self, request: HttpRequest, obj: Budget, form: Any, change: bool) -> None:
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
-
-
-@admin.register(BudgetAlert)
-class BudgetAlertAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "budget", "month", "kind", "threshold", "spent", "currency"]
-    list_filter = ["kind", "month"]

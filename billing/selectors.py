@@ -29,10 +29,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import Team
 from billing import money
 from billing.models import MONEY, UsageInterval
 from instances.models import ServiceInstance
-from nestops.models import Team
 
 # Group name -> the columns it adds to a report line.
 GROUP_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 
 from billing import money, selectors
 from billing.estimates import Configuration, UsageProfile
-from billing.models import Budget
 from instances import catalog, validation
 from instances.models import ChargeType, PeriodUnit
-from nestops.api import has_role
-from nestops.models import Role, Team
 
 SYSTEM_DISK_CATEGORIES = ("cloud_essd", "cloud_ssd", "cloud_efficiency")
 MAX_REPORT_DAYS = 400
@@ -189,88 +185,3 @@ class CostQuerySerializer(serializers.Serializer):
                 {"since": [_("A report covers at most %(days)s days.") % {"days": MAX_REPORT_DAYS}]}
             )
         return data
-
-
-class BudgetSerializer(serializers.ModelSerializer):
-    """A team's monthly budget and how this month stands."""
-
-    id = serializers.CharField(source="public_id", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    amount = serializers.DecimalField(
-        max_digits=16,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        max_value=Decimal("1000000000000"),
-    )
-    currency = serializers.CharField(required=False, max_length=3, min_length=3)
-    thresholds = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=1000),
-        required=False,
-        max_length=10,
-        help_text=gettext_lazy("Percentages that notify once a month each (default 50, 80, 100)."),
-    )
-    this_month = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Budget
-        fields = [
-            "id",
-            "team",
-            "amount",
-            "currency",
-            "thresholds",
-            "stop_at_limit",
-            "enabled",
-            "this_month",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = ["id", "this_month", "created_at", "updated_at"]
-
-    def validate_currency(self, value: str) -> str:
-        if not value.isalpha():
-            raise serializers.ValidationError(_("A three-letter currency code, such as CNY."))
-        return value.upper()
-
-    def validate_thresholds(self, value: list[int]) -> list[int]:
-        return sorted(set(value))
-
-    def validate_team(self, team: Team) -> Team:
-        user = self.context["request"].user
-        if not has_role(user, team, Role.VIEWER):
-            raise serializers.ValidationError(
-                _("You are not a member of team %(team)s.") % {"team": team.slug}
-            )
-        if self.instance is not None and team != self.instance.team:
-            raise serializers.ValidationError(_("A budget cannot move to another team."))
-        if not has_role(user, team, Role.ADMIN):
-            raise exceptions.PermissionDenied(_("Only team admins manage budgets."))
-        if self.instance is None and Budget.objects.filter(team=team).exists():
-            raise serializers.ValidationError(
-                _("Team %(team)s already has a budget: change that one.") % {"team": team.slug}
-            )
-        return team
-
-    def create(self, validated_data: dict[str, Any]) -> Budget:
-        validated_data.setdefault("currency", settings.NESTOPS_BILLING_CURRENCY)
-        return super().create(validated_data)
-
-    def get_this_month(self, budget: Budget) -> dict[str, Any]:
-        month: date = self.context["month"]
-        if budget.team_id not in self.context.setdefault("spent_teams", set()):
-            # A budget created by this request: its team was not read with the others.
-            self.context["spent"].update(
-                selectors.month_to_date([budget.team_id], now=self.context.get("now"))
-            )
-            self.context["spent_teams"].add(budget.team_id)
-        spent = self.context["spent"].get((budget.team_id, budget.currency), Decimal(0))
-        fired = self.context["fired"].get(budget.pk, [])
-        percent = spent * 100 / budget.amount
-        return {
-            "month": f"{month:%Y-%m}",
-            "spent": money.cents(spent),
-            "percent": str(percent.quantize(Decimal("0.1"))),
-            "remaining": money.cents(budget.amount - spent),
-            "thresholds_fired": sorted(t for kind, t in fired if kind == "threshold"),
-            "hosts_stopped": any(kind == "action" for kind, _t in fired),
-        }

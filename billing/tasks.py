@@ -6,13 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from billing import budgets, services
-
-
-@shared_task(name="billing.check_budgets", ignore_result=True)
-def check_budgets() -> dict[str, Any]:
-    report = budgets.check_budgets()
-    return {"checked": report.checked, "fired": report.fired, "stopped": report.stopped}
+from billing import services
 
 
 @shared_task(name="billing.refresh_prices", ignore_result=True)

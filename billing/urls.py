@@ -8,6 +8,4 @@ app_name = "billing"
 
 urlpatterns = [
     path("", views.costs, name="costs"),
-    path("budget/", views.budget, name="budget"),
-    path("budget/delete/", views.budget_delete, name="budget-delete"),
 ]

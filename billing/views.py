@@ -1,5 +1,5 @@
-"""The dashboard's billing pages: the team's costs (a daily chart per instance, the month's
-figures, CSV exports) and its budget."""
+"""The dashboard's costs page: the team's costs (a daily chart per instance, the month's
+figures, CSV exports) and the state of its budget."""
 
 from __future__ import annotations
 
@@ -8,22 +8,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
+from accounts.preferences import current_team
 from billing import charts, money, selectors
-from billing.forms import BudgetForm
-from billing.models import AlertKind, Budget, BudgetAlert
-from nestops.models import Role, Team
-from nestops.preferences import allows, current_team
+from budgets.selectors import budget_status
 
 
 def _month(request: HttpRequest) -> date:
@@ -100,7 +95,7 @@ def costs(request: HttpRequest) -> HttpResponse:
             "csv_instances": f"{csv_url}?{urlencode({**params, 'format': 'csv'})}",
             "csv_days": f"{csv_url}?"
             + urlencode({**params, "group_by": "instance,day", "format": "csv"}),
-            "budget": _budget_status(team, now_month=month == money.month_start(today)),
+            "budget": budget_status(team, now_month=month == money.month_start(today)),
         }
     )
     return render(request, "billing/costs.html", context)
@@ -118,72 +113,3 @@ def _labels(lines: list[selectors.CostLine]) -> dict[str, str]:
             f"{name} ({line.key['instance']})" if counts[name] > 1 else name
         )
     return names
-
-
-def _budget_status(team: Team, *, now_month: bool = True) -> dict[str, Any] | None:
-    budget = Budget.objects.filter(team=team).first()
-    if budget is None:
-        return None
-    now = timezone.now()
-    month = money.month_start(money.billing_day(now))
-    spent = selectors.month_to_date([team.pk], now=now).get((team.pk, budget.currency), Decimal(0))
-    percent = spent * 100 / budget.amount
-    fired = list(
-        BudgetAlert.objects.filter(budget=budget, month=month).order_by("kind", "threshold")
-    )
-    return {
-        "budget": budget,
-        "month": month,
-        "spent": spent,
-        "percent": percent.quantize(Decimal("0.1")),
-        "bar": min(percent, Decimal(100)).quantize(Decimal(1)),
-        "over": spent >= budget.amount,
-        "fired": [a.threshold for a in fired if a.kind == AlertKind.THRESHOLD],
-        "stopped": next((a for a in fired if a.kind == AlertKind.ACTION), None),
-        "current": now_month,
-    }
-
-
-@login_required
-def budget(request: HttpRequest) -> HttpResponse:
-    team = current_team(request)
-    if team is None:
-        return render(request, "billing/budget.html", {"team": None})
-    found = Budget.objects.filter(team=team).first()
-    can_edit = allows(request, team, Role.ADMIN)
-    status = 200
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied(_("Only team admins manage budgets."))
-        form = BudgetForm(request.POST, instance=found or Budget(team=team))
-        if form.is_valid():
-            saved = form.save(commit=False)
-            saved.updated_by = request.user
-            saved.save()
-            messages.success(request, _("The budget of %(team)s is saved.") % {"team": team.name})
-            return redirect("billing:budget")
-        status = 400
-    else:
-        form = BudgetForm(instance=found) if found else BudgetForm()
-    history = BudgetAlert.objects.filter(budget=found).order_by("-created_at")[:24] if found else []
-    context = {
-        "team": team,
-        "budget": found,
-        "form": form,
-        "can_edit": can_edit,
-        "status": _budget_status(team) if found else None,
-        "history": history,
-    }
-    return render(request, "billing/budget.html", context, status=status)
-
-
-@login_required
-@require_POST
-def budget_delete(request: HttpRequest) -> HttpResponse:
-    team = current_team(request)
-    if team is None or not allows(request, team, Role.ADMIN):
-        raise PermissionDenied(_("Only team admins manage budgets."))
-    deleted, _counts = Budget.objects.filter(team=team).delete()
-    if deleted:
-        messages.success(request, _("The budget of %(team)s is deleted.") % {"team": team.name})
-    return redirect("billing:budget")

@@ -5,15 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from instances.models import (
-    Extension,
-    MetricHourly,
-    MetricSample,
-    ModelFile,
-    ServiceInstance,
-    SourceToken,
-)
-from nestops.admin import ReadOnlyAdmin
+from instances.models import ServiceInstance
 from operations.models import Kind, Source
 from operations.services import OperationRefused, request_operation
 
@@ -82,59 +74,3 @@ class ServiceInstanceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-@admin.register(ModelFile)
-class ModelFileAdmin(ReadOnlyAdmin):
-    """Model files on hosts as the last download or inventory refresh saw them."""
-
-    list_display = ["public_id", "path", "kind", "instance", "size_bytes", "has_preview"]
-    list_filter = ["kind", "has_preview"]
-    search_fields = ["public_id", "path", "instance__public_id", "sha256"]
-    list_select_related = ["instance"]
-
-
-@admin.register(Extension)
-class ExtensionAdmin(ReadOnlyAdmin):
-    """Extensions on hosts."""
-
-    list_display = ["public_id", "name", "instance", "ref", "commit", "updated_at"]
-    search_fields = ["public_id", "name", "remote_url", "instance__public_id"]
-    list_select_related = ["instance"]
-
-
-@admin.register(SourceToken)
-class SourceTokenAdmin(admin.ModelAdmin):
-    """Which teams have model site tokens; the tokens are set through the API, never shown."""
-
-    list_display = ["team", "provider", "updated_by", "updated_at"]
-    list_filter = ["provider"]
-    readonly_fields = ["team", "provider", "updated_by", "updated_at"]
-    exclude = ["token"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-
-@admin.register(MetricSample)
-class MetricSampleAdmin(ReadOnlyAdmin):
-    """CloudMonitor minutes (7 days)."""
-
-    list_display = ["instance", "metric", "at", "average", "maximum", "minimum"]
-    list_filter = ["metric"]
-    search_fields = ["instance__public_id", "instance__name"]
-    list_select_related = ["instance"]
-    ordering = ["-timestamp"]
-    show_full_result_count = False
-
-
-@admin.register(MetricHourly)
-class MetricHourlyAdmin(ReadOnlyAdmin):
-    """Hourly aggregates (90 days)."""
-
-    list_display = ["instance", "metric", "at", "average", "maximum", "minimum", "samples"]
-    list_filter = ["metric"]
-    search_fields = ["instance__public_id", "instance__name"]
-    list_select_related = ["instance"]
-    ordering = ["-hour"]
-    show_full_result_count = False

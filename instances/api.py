@@ -117,8 +117,8 @@ class InstanceViewSet(
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """One instance; with its schedule's next action."""
-        from operations.models import Schedule
-        from operations.schedules import next_action
+        from autostop.models import Schedule
+        from autostop.schedules import next_action
 
         instance = self.get_object()
         body = self.get_serializer(instance).data

@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import Team
 from instances import catalog, validation
 from instances.models import ChargeType, StopMode, Template
 from instances.services import NewInstance
-from nestops.models import Team
 
 PERIOD_CHOICES = [(str(p), str(p)) for p in validation.PREPAID_PERIODS["Month"]]
 

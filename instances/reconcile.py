@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import AuditAction, AuditEvent
 from cloud import CloudError, ecs
 from instances.models import ServiceInstance, Status
 from instances.services import webui_endpoint
-from nestops.models import AuditAction, AuditEvent
 
 logger = logging.getLogger("nestops.reconcile")
 

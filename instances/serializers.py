@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, serializers
 
+from accounts.models import Role, Team
 from billing.money import cents, rate_text
 from billing.selectors import instance_cost
 from instances import catalog, validation
 from instances.models import ChargeType, PeriodUnit, ServiceInstance, StopMode, Template
-from nestops.models import Role, Team
 
 
 def iso_time(value: datetime | None) -> str | None:
@@ -128,8 +128,8 @@ class InstanceSerializer(serializers.ModelSerializer):
 
     def get_idle(self, instance: ServiceInstance) -> dict[str, Any] | None:
         # The evaluation comes with the row (select_related ``idle_evaluation``): no query.
-        from operations.idle_policy import related
-        from operations.idle_status import idle_status
+        from autostop.policy import related
+        from autostop.status import idle_status
 
         if instance.status != "running":
             return None

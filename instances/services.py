@@ -11,10 +11,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import AuditAction, AuditEvent, Team
 from billing import ledger
-from instances import file_rules
-from instances.models import ServiceInstance, SourceToken, Status
-from nestops.models import AuditAction, AuditEvent, Team
+from hostfiles import rules as file_rules
+from hostfiles.models import SourceToken
+from instances.models import ServiceInstance, Status
 
 WEBUI_PASSWORD_ALPHABET = string.ascii_letters + string.digits
 

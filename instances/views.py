@@ -17,6 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.models import Role
+from accounts.preferences import allows, current_team
+from autostop.policy import related
+from autostop.status import idle_status
 from billing import dashboard as billing_dashboard
 from billing import quotes
 from billing.forms import UsageForm
@@ -27,10 +31,6 @@ from instances.api import active_lifecycle_prefetch
 from instances.forms import InstanceForm
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
 from instances.services import create_instance, reveal_credentials
-from nestops.models import Role
-from nestops.preferences import allows, current_team
-from operations.idle_policy import related
-from operations.idle_status import idle_status
 from operations.models import Kind, Operation, Source
 from operations.services import OperationRefused, request_operation
 
@@ -337,7 +337,7 @@ def instance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             # The operation just ended: reload the page so every fact on it is current.
             return HttpResponse(headers={"HX-Refresh": "true"})
         return render(request, "instances/_live.html", context)
-    from operations.idle_views import idle_context
+    from autostop.views import idle_context
 
     context.update(idle_context(request, instance))
     return render(request, "instances/detail.html", context)

@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.models import Membership, Role, Team
 from cloud import CloudError
-from nestops.models import Membership, Role, Team
 
 
 def error_response(code: str, message: str, details: Any = None, *, http_status: int) -> Response:

@@ -6,21 +6,22 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from billing.api import BudgetViewSet, CostsView, EstimateView
-from instances.api import InstanceTypesView, InstanceViewSet, RegionsView, ZonesView
-from instances.file_api import (
+from accounts.api import AuditEventViewSet, TeamViewSet, TokenViewSet
+from autostop.api import IdlePolicyView, SnoozeView, TeamIdleSettingsView
+from autostop.schedule_api import ScheduleView
+from billing.api import CostsView, EstimateView
+from budgets.api import BudgetViewSet
+from hostfiles.api import (
     ExtensionViewSet,
     InventoryRefreshView,
     ModelFileViewSet,
     SourceTokenListView,
     SourceTokenView,
 )
-from instances.metrics_api import MetricsView
-from nestops.accounts_api import AuditEventViewSet, TeamViewSet, TokenViewSet
-from nestops.notifications_api import ChannelViewSet, DeliveryViewSet
+from instances.api import InstanceTypesView, InstanceViewSet, RegionsView, ZonesView
+from metrics.api import MetricsView
+from notifications.api import ChannelViewSet, DeliveryViewSet
 from operations.api import OperationViewSet
-from operations.idle_api import IdlePolicyView, SnoozeView, TeamIdleSettingsView
-from operations.schedule_api import ScheduleView
 
 app_name = "api"
 

@@ -2,12 +2,17 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
-from django.utils.translation import gettext_lazy as _
 
 
 class NestopsConfig(AppConfig):
+    """The project itself: settings, URLs, the periodic job list, shared API pieces.
+
+    It keeps its label because the first migrations of the team, token, audit and
+    notification tables are recorded under it.
+    """
+
     name = "nestops"
-    verbose_name = _("Accounts and teams")
+    verbose_name = "nestops"
 
     def ready(self) -> None:
         from nestops.beat import ensure_periodic_jobs

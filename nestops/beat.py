@@ -12,12 +12,12 @@ PERIODIC_JOBS: dict[str, tuple[str, int]] = {
     # name: (task, every N seconds)
     "dispatch due operations": ("operations.dispatch_due", 15),
     "reconcile instances": ("instances.reconcile", 60),
-    "deliver due notifications": ("nestops.deliver_due_notifications", 60),
-    "collect metrics": ("instances.collect_metrics", 60),
-    "evaluate idle hosts": ("operations.evaluate_idle", 60),
-    "apply schedules": ("operations.apply_schedules", 60),
-    "prune metrics": ("instances.prune_metrics", 86400),
-    "check budgets": ("billing.check_budgets", 300),
+    "deliver due notifications": ("notifications.deliver_due", 60),
+    "collect metrics": ("metrics.collect", 60),
+    "evaluate idle hosts": ("autostop.evaluate_idle", 60),
+    "apply schedules": ("autostop.apply_schedules", 60),
+    "prune metrics": ("metrics.prune", 86400),
+    "check budgets": ("budgets.check", 300),
     # Quotes are refreshed at half their TTL (NESTOPS_PRICE_TTL_SECONDS, default an hour).
     "refresh prices": ("billing.refresh_prices", 900),
 }

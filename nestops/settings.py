@@ -61,9 +61,15 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "nestops",
+    "accounts",
+    "notifications",
     "instances",
     "operations",
+    "hostfiles",
+    "metrics",
     "billing",
+    "autostop",
+    "budgets",
 ]
 
 MIDDLEWARE = [
@@ -75,7 +81,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "nestops.preferences.PreferencesMiddleware",
+    "accounts.preferences.PreferencesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
@@ -95,7 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "nestops.context.dashboard",
+                "accounts.context_processors.dashboard",
             ],
         },
     },
@@ -418,7 +424,7 @@ CACHES = {
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "nestops.auth.BearerTokenAuthentication",
+        "accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -443,8 +449,8 @@ SPECTACULAR_SETTINGS = {
         "InstanceStatusEnum": "instances.models.Status",
         "OperationStatusEnum": "operations.models.OperationStatus",
         "OperationKindEnum": "operations.models.Kind",
-        "ModelKindEnum": "instances.models.ModelKind",
-        "ChannelKindEnum": "nestops.models.ChannelKind",
+        "ModelKindEnum": "hostfiles.models.ModelKind",
+        "ChannelKindEnum": "notifications.models.ChannelKind",
         "StopModeEnum": "instances.models.StopMode",
     },
 }

@@ -12,10 +12,14 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("account/", include("nestops.account_urls")),
+    path("account/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("nestops.api_urls", namespace="api")),
     path("operations/", include("operations.urls")),
+    path("costs/budget/", include("budgets.urls")),
     path("costs/", include("billing.urls")),
+    # Pages under /instances/<id>/ of other apps first: instances ends with a catch-all.
+    path("", include("hostfiles.urls")),
+    path("", include("autostop.urls")),
     path("", include("instances.urls")),
 ]

@@ -16,8 +16,8 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from nestops.models import Role
-from nestops.preferences import allows, current_team
+from accounts.models import Role
+from accounts.preferences import allows, current_team
 from operations.models import ACTIVE_STATUSES, Kind, Operation, OperationStatus, Source
 from operations.services import OperationRefused, cancel_operation
 

@@ -110,10 +110,10 @@ def wait(predicate, timeout: float = 300) -> None:
 
 
 def capture(port: int, sim, users) -> None:
+    from accounts.models import Membership, Role, Team
     from cloud import ecs
     from instances.models import ServiceInstance
     from instances.services import NewInstance, create_instance
-    from nestops.models import Membership, Role, Team
     from operations.models import Kind
     from operations.services import request_operation
 

@@ -70,7 +70,7 @@ def clocks(sim: Any) -> Iterator[Any]:
 from django.contrib.auth import get_user_model  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-from nestops.models import ApiToken, Membership, Role, Team  # noqa: E402
+from accounts.models import ApiToken, Membership, Role, Team  # noqa: E402
 
 
 def use_broker(url: str) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from itertools import count
 from typing import Any
 
+from accounts.models import Team
 from instances.models import ServiceInstance, Status
-from nestops.models import Team
 
 _numbers = count(1)
 

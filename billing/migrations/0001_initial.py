@@ -8,7 +8,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import billing.models
+import budgets.models
 
 
 class Migration(migrations.Migration):
@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 (
                     "public_id",
                     models.CharField(
-                        default=billing.models.new_budget_id,
+                        default=budgets.models.new_budget_id,
                         editable=False,
                         max_length=16,
                         unique=True,
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 (
                     "thresholds",
                     models.JSONField(
-                        default=billing.models.default_thresholds, verbose_name="thresholds (%)"
+                        default=budgets.models.default_thresholds, verbose_name="thresholds (%)"
                     ),
                 ),
                 (

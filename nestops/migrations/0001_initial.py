@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import nestops.models
+import accounts.models
 
 
 class Migration(migrations.Migration):
@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                 (
                     "public_id",
                     models.CharField(
-                        default=nestops.models.new_token_id,
+                        default=accounts.models.new_token_id,
                         editable=False,
                         max_length=16,
                         unique=True,

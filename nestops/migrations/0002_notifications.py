@@ -4,7 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-import nestops.models
+import notifications.models
 
 
 class Migration(migrations.Migration):
@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 (
                     "public_id",
                     models.CharField(
-                        default=nestops.models.new_channel_id,
+                        default=notifications.models.new_channel_id,
                         editable=False,
                         max_length=16,
                         unique=True,

@@ -1,8 +1,12 @@
-"""The handler of each operation kind."""
+"""The handler of each operation kind.
+
+Lifecycle handlers live here; apps whose nouns have operations of their own (``hostfiles``)
+register theirs from their ``AppConfig.ready``, so operations never imports them.
+"""
 
 from __future__ import annotations
 
-from operations.handlers import delete, deploy, extensions, model_files, power, resize
+from operations.handlers import delete, deploy, power, resize
 from operations.handlers.base import Handler
 from operations.models import Kind
 
@@ -13,11 +17,14 @@ HANDLERS: dict[str, Handler] = {
     Kind.RESTART: power.RESTART,
     Kind.RESIZE: resize.HANDLER,
     Kind.DELETE: delete.HANDLER,
-    Kind.DOWNLOAD_MODEL: model_files.DOWNLOAD,
-    Kind.DELETE_MODEL: model_files.DELETE,
-    Kind.SET_PREVIEW: model_files.SET_PREVIEW,
-    Kind.INSTALL_EXTENSION: extensions.INSTALL,
-    Kind.UPDATE_EXTENSION: extensions.UPDATE,
-    Kind.REMOVE_EXTENSION: extensions.REMOVE,
-    Kind.REFRESH_INVENTORY: model_files.REFRESH_INVENTORY,
 }
+
+
+def register(kind: str, handler: Handler) -> None:
+    """Adds the handler of an operation kind another app carries out."""
+    if kind not in Kind.values:
+        raise ValueError(f"{kind!r} is not an operation kind")
+    existing = HANDLERS.get(kind)
+    if existing is not None and existing is not handler:
+        raise ValueError(f"operation kind {kind!r} already has a handler")
+    HANDLERS[kind] = handler

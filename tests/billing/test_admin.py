@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from billing import ledger, quotes
-from billing.models import Budget, PriceQuote, UsageInterval
+from billing.models import PriceQuote, UsageInterval
+from budgets.models import Budget
 from tests.factories import make_instance
 
 pytestmark = pytest.mark.django_db
@@ -37,10 +38,10 @@ def test_the_billing_pages_list_what_exists(sim, team, admin_client) -> None:
         f"/admin/billing/pricequote/{quote.pk}/change/",
         "/admin/billing/usageinterval/",
         f"/admin/billing/usageinterval/{interval.pk}/change/",
-        "/admin/billing/budget/",
-        f"/admin/billing/budget/{budget.pk}/change/",
-        "/admin/billing/budgetalert/",
-        "/admin/nestops/notificationdelivery/",
+        "/admin/budgets/budget/",
+        f"/admin/budgets/budget/{budget.pk}/change/",
+        "/admin/budgets/budgetalert/",
+        "/admin/notifications/notificationdelivery/",
     ):
         assert admin_client.get(path).status_code == 200, path
 

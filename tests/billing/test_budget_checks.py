@@ -9,11 +9,11 @@ import pytest
 from django.core import mail
 
 from billing import ledger, quotes
-from billing.budgets import check_budgets
-from billing.models import AlertKind, Budget, BudgetAlert
+from budgets.checks import check_budgets
+from budgets.models import AlertKind, Budget, BudgetAlert
 from instances.models import Status
-from nestops import notifications
-from nestops.models import DeliveryStatus, NotificationChannel, NotificationDelivery
+from notifications import services as notifications
+from notifications.models import DeliveryStatus, NotificationChannel, NotificationDelivery
 from operations.models import Kind, Operation, OperationStatus, Source
 from tests.billing.helpers import clock
 from tests.factories import make_instance

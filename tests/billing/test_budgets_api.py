@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from billing.models import Budget
-from nestops.models import Membership, Role
+from accounts.models import Membership, Role
+from budgets.models import Budget
 from tests.conftest import token_client
 
 pytestmark = pytest.mark.django_db

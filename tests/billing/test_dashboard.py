@@ -12,11 +12,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import UserPreference
 from billing import ledger, quotes
-from billing.models import Budget
+from budgets.models import Budget
 from instances.models import Status
 from instances.services import change_status
-from nestops.models import UserPreference
 from tests.billing.helpers import STOPPED_HOUR, clock, cost, running_hour, to_cent
 from tests.factories import make_instance
 

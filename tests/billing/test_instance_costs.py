@@ -83,5 +83,5 @@ def test_an_instance_without_any_interval_has_no_cost_yet(team, as_alice) -> Non
 
 
 def test_budgets_are_checked_every_five_minutes_and_prices_refreshed() -> None:
-    assert PERIODIC_JOBS["check budgets"] == ("billing.check_budgets", 300)
+    assert PERIODIC_JOBS["check budgets"] == ("budgets.check", 300)
     assert PERIODIC_JOBS["refresh prices"][0] == "billing.refresh_prices"

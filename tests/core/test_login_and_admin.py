@@ -66,14 +66,14 @@ def test_operations_are_read_only_in_the_admin(admin_user, alice, team) -> None:
 
 
 def test_tokens_revoked_in_the_admin_are_audited_once(admin_user, alice) -> None:
-    from nestops.models import ApiToken, AuditEvent
-    from nestops.tokens import issue_token, revoke_token
+    from accounts.models import ApiToken, AuditEvent
+    from accounts.services import issue_token, revoke_token
 
     token, _plain = issue_token(user=alice, name="ci", expires_at=None, via="test")
     client = Client()
     client.force_login(admin_user)
     client.post(
-        "/admin/nestops/apitoken/",
+        "/admin/accounts/apitoken/",
         {"action": "revoke", "_selected_action": [token.pk]},
         follow=True,
     )

@@ -9,12 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core import mail
 
-from nestops import notifications
-from nestops.models import (
-    DeliveryStatus,
-    NotificationChannel,
-    NotificationDelivery,
-)
+from notifications import services as notifications
+from notifications.models import DeliveryStatus, NotificationChannel, NotificationDelivery
 from tests.conftest import token_client
 
 pytestmark = pytest.mark.django_db

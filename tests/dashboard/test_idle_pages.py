@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from instances.models import Metric, MetricSample, Status
-from operations.models import IdleEvaluation, IdlePolicy, IdleVerdict, Schedule, Snooze
+from autostop.models import IdleEvaluation, IdlePolicy, IdleVerdict, Schedule, Snooze
+from instances.models import Status
+from metrics.models import Metric, MetricSample
 from tests.factories import make_instance
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,9 @@ import pytest
 from django.test import Client
 from PIL import Image
 
-from instances.models import Extension, ModelFile, Status
-from nestops.preferences import preference
+from accounts.preferences import preference
+from hostfiles.models import Extension, ModelFile
+from instances.models import Status
 from operations.models import Kind, Operation, Source
 from tests.dashboard.test_pages import LabelAudit
 from tests.factories import make_instance

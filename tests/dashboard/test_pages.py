@@ -10,8 +10,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import AuditAction, AuditEvent, UserPreference
 from instances.models import Status
-from nestops.models import AuditAction, AuditEvent, UserPreference
 from operations.models import Kind, Operation
 from tests.factories import make_instance
 
@@ -160,7 +160,7 @@ def test_the_language_is_remembered_per_user(alice, running) -> None:
 
 
 def test_the_team_switcher_shows_only_the_users_teams(alice, other_team, mallory, team) -> None:
-    from nestops.models import Membership
+    from accounts.models import Membership
 
     Membership.objects.create(user=alice, team=other_team, role="viewer")
     make_instance(other_team, name="other-host")
@@ -177,7 +177,7 @@ def test_tokens_are_shown_once_and_revoked(alice) -> None:
     token = re.search(r'value="(nst_[^"]+)"', created).group(1)
     listing = client.get("/account/tokens/").content.decode()
     assert token not in listing and "laptop" in listing
-    from nestops.models import ApiToken
+    from accounts.models import ApiToken
 
     public_id = ApiToken.objects.get(name="laptop").public_id
     client.post(f"/account/tokens/{public_id}/revoke/")
@@ -187,7 +187,7 @@ def test_tokens_are_shown_once_and_revoked(alice) -> None:
 def test_team_admins_manage_members_and_keep_one_admin(carol, alice, bob) -> None:
     admin = client_for(carol)
     admin.post("/account/members/bob/", {"role": "operator"})
-    from nestops.models import Membership
+    from accounts.models import Membership
 
     assert Membership.objects.get(user=bob).role == "operator"
     response = admin.post("/account/members/carol/", {"role": "viewer"}, follow=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.models import AuditAction, AuditEvent
 from instances.models import Status
-from nestops.models import AuditAction, AuditEvent
 from operations.models import Kind, Operation
 from operations.services import request_operation
 from tests.factories import make_instance
@@ -158,7 +158,7 @@ def test_an_expired_token_is_refused(alice, anonymous) -> None:
 
     from django.utils import timezone
 
-    from nestops.models import ApiToken
+    from accounts.models import ApiToken
 
     _token, plain = ApiToken.issue(user=alice, name="old", expires_at=timezone.now() - timedelta(1))
     anonymous.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")

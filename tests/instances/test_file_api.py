@@ -10,8 +10,9 @@ import json
 import pytest
 from PIL import Image
 
-from instances.models import Extension, ModelFile, SourceToken, Status
-from nestops.models import AuditAction, AuditEvent
+from accounts.models import AuditAction, AuditEvent
+from hostfiles.models import Extension, ModelFile, SourceToken
+from instances.models import Status
 from operations.models import Kind, Operation
 from tests.factories import make_instance
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from instances import file_rules
+from hostfiles import rules as file_rules
 
 
 def test_the_token_goes_only_to_its_own_site_and_subdomains() -> None:

@@ -12,13 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from instances.metrics import (
-    HOUR_MS,
-    collect_metrics,
-    epoch_ms,
-    prune_metrics,
-)
-from instances.models import Metric, MetricHourly, MetricSample, Status
+from instances.models import Status
+from metrics.collection import HOUR_MS, collect_metrics, epoch_ms, prune_metrics
+from metrics.models import Metric, MetricHourly, MetricSample
 from tests.factories import make_instance
 from tests.operations.idle_driving import fleet
 
@@ -154,15 +150,15 @@ def test_metrics_and_idle_records_are_visible_in_the_admin(client, django_user_m
     admin = django_user_model.objects.create_superuser("root", password="root-pw-123")
     client.force_login(admin)
     for path in (
-        "/admin/instances/metricsample/",
-        "/admin/instances/metrichourly/",
-        "/admin/operations/idlepolicy/",
-        "/admin/operations/idleevaluation/",
-        "/admin/operations/snooze/",
-        "/admin/operations/schedule/",
-        "/admin/operations/teamidlesettings/",
+        "/admin/metrics/metricsample/",
+        "/admin/metrics/metrichourly/",
+        "/admin/autostop/idlepolicy/",
+        "/admin/autostop/idleevaluation/",
+        "/admin/autostop/snooze/",
+        "/admin/autostop/schedule/",
+        "/admin/autostop/teamidlesettings/",
     ):
         response = client.get(path)
         assert response.status_code == 200, path
-    page = client.get("/admin/instances/metricsample/").content.decode()
+    page = client.get("/admin/metrics/metricsample/").content.decode()
     assert "admin-visible" in page and "GPU utilisation" in page

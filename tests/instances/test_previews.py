@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from PIL import Image
 
-from instances.previews import MAX_PNG_BYTES, MAX_UPLOAD_BYTES, check_preview_png, make_preview
+from hostfiles.previews import MAX_PNG_BYTES, MAX_UPLOAD_BYTES, check_preview_png, make_preview
 
 
 def encoded(image: Image.Image, format: str, **options) -> bytes:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.models import AuditAction, AuditEvent
 from cloud import ecs
 from instances.models import Status
 from instances.reconcile import reconcile_instances
-from nestops.models import AuditAction, AuditEvent
 from operations.models import Kind
 from operations.services import request_operation
 from tests.operations.driving import drive

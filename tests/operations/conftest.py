@@ -151,7 +151,7 @@ def files(tmp_path: Path) -> Iterator[FileServer]:
 def mailbox(team: Any, settings: Any) -> Any:
     """An email channel of team Alpha that wants every event (the idle and schedule scenarios
     count its deliveries)."""
-    from nestops.models import NotificationChannel
+    from notifications.models import NotificationChannel
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     return NotificationChannel.objects.create(team=team, name="ops", kind="email", target="o@x.io")

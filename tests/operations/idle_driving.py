@@ -22,11 +22,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from autostop.idle import IdleReport, evaluate_idle
 from instances import webui
-from instances.metrics import collect_metrics
 from instances.models import ServiceInstance
-from nestops.models import NotificationDelivery
-from operations.idle import IdleReport, evaluate_idle
+from metrics.collection import collect_metrics
+from notifications.models import NotificationDelivery
 from operations.models import Operation, Source
 from tests.operations.driving import drive
 from tests.operations.test_runner import deploy, in_stock_offer

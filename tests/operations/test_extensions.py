@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from instances.models import Extension
-from operations import host_files
+from hostfiles import services as host_files
+from hostfiles.models import Extension
 from operations.models import OperationStatus, Source
 from operations.services import OperationRefused
 from tests.gitserver import GitServer, serve_git

@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from instances.models import ChargeType, Metric, MetricHourly, MetricSample, Status
-from operations.models import IdleEvaluation, IdlePolicy, IdleVerdict, Schedule, Snooze
+from autostop.models import IdleEvaluation, IdlePolicy, IdleVerdict, Schedule, Snooze
+from instances.models import ChargeType, Status
+from metrics.models import Metric, MetricHourly, MetricSample
 from tests.conftest import token_client
 from tests.factories import make_instance
 

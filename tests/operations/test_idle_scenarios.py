@@ -8,11 +8,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from instances.models import Metric, MetricSample, Status
-from operations.idle import evaluate_idle
-from operations.idle_policy import save_policy, save_team_settings, snooze
-from operations.idle_status import idle_status
-from operations.models import IdleEvaluation, IdleVerdict, OperationStatus
+from autostop.idle import evaluate_idle
+from autostop.models import IdleEvaluation, IdleVerdict
+from autostop.policy import save_policy, save_team_settings, snooze
+from autostop.status import idle_status
+from instances.models import Status
+from metrics.models import Metric, MetricSample
+from operations.models import OperationStatus
 from tests.operations.driving import drive
 from tests.operations.idle_driving import (
     beat_minute,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from instances.models import Extension, ModelFile
-from operations import host_files
-from operations.handlers import model_files
+from hostfiles import services as host_files
+from hostfiles.handlers import model_files
+from hostfiles.models import Extension, ModelFile
 from operations.models import OperationStatus, Source
 from tests.gitserver import git
 from tests.operations.conftest import build_host, instance_on

@@ -14,8 +14,9 @@ import pytest
 from PIL import Image
 
 from cloud import oos
-from instances.models import TOKEN_PROVIDER_DOMAINS, ModelFile, SourceToken, TokenProvider
-from operations import host_files, runner
+from hostfiles import services as host_files
+from hostfiles.models import TOKEN_PROVIDER_DOMAINS, ModelFile, SourceToken, TokenProvider
+from operations import runner
 from operations.models import Kind, Operation, OperationStatus, Source
 from operations.services import (
     HostBusy,
@@ -397,7 +398,7 @@ def _photo(size: tuple[int, int]) -> bytes:
 def test_a_preview_is_shrunk_to_a_png_and_placed_next_to_its_model(
     sim, team, alice, shared_host, files
 ) -> None:
-    from instances.previews import MAX_PNG_BYTES, make_preview
+    from hostfiles.previews import MAX_PNG_BYTES, make_preview
 
     instance = instance_on(team, shared_host)
     drive(

@@ -9,9 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from instances.models import Status
-from operations.models import Kind, OperationStatus, Source
-from operations.schedules import (
+from autostop.schedules import (
     ScheduleError,
     apply_schedules,
     boundaries,
@@ -21,6 +19,8 @@ from operations.schedules import (
     parse_windows,
     save_schedule,
 )
+from instances.models import Status
+from operations.models import Kind, OperationStatus, Source
 from operations.services import request_operation
 from tests.operations.driving import drive
 from tests.operations.idle_driving import events, generate_in_background

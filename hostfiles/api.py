@@ -1,0 +1,292 @@
+"""``/api/v1/instances/{id}/models/``, ``…/extensions/``, ``…/inventory/refresh/`` and
+``/api/v1/teams/{slug}/model-site-tokens/``.
+
+Everything here hangs off an instance the user can see (another team's is a 404): members
+read, operators act. Actions answer 202 with the operation they started.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, parsers, permissions, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Role, Team
+from hostfiles import services as host_files
+from hostfiles.models import Extension, ModelFile, ModelKind, SourceToken, TokenProvider
+from hostfiles.serializers import (
+    DownloadSerializer,
+    ExtensionInstallSerializer,
+    ExtensionRemoveSerializer,
+    ExtensionSerializer,
+    ExtensionUpdateSerializer,
+    ModelFileSerializer,
+    PreviewSerializer,
+    SourceTokenSerializer,
+    token_status,
+)
+from instances.api import idempotency_key
+from instances.models import ServiceInstance
+from instances.services import delete_source_token, set_source_token
+from nestops.api import ACCEPTED, TeamRolePermission, client_address, has_role
+from operations.models import Operation, Source
+from operations.serializers import OperationDetailSerializer
+
+
+def accepted(operation: Operation, context: dict[str, Any]) -> Response:
+    location = reverse("api:operation-detail", kwargs={"public_id": operation.public_id})
+    return Response(
+        OperationDetailSerializer(operation, context=context).data,
+        status=ACCEPTED,
+        headers={"Location": location},
+    )
+
+
+class OnInstance:
+    """Views under ``/instances/{instance_id}/``: the instance must be visible to the user
+    (else 404) and the user's role must allow the request (else 403)."""
+
+    permission_classes = [TeamRolePermission]
+    request: Request
+    kwargs: dict[str, Any]
+
+    def instance(self) -> ServiceInstance:
+        if not hasattr(self, "_instance"):
+            found = get_object_or_404(
+                ServiceInstance.objects.visible_to(self.request.user).select_related("team"),
+                public_id=self.kwargs["instance_id"],
+            )
+            self.check_object_permissions(self.request, found)  # type: ignore[attr-defined]
+            self._instance = found
+        return self._instance
+
+    def asked_by(self, request: Request) -> dict[str, Any]:
+        return {
+            "actor": request.user,
+            "source": Source.API,
+            "remote_addr": client_address(request),
+            "idempotency_key": idempotency_key(request),
+        }
+
+
+# --- model files -----------------------------------------------------------------------------
+
+
+class ModelFileFilter(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=ModelKind.choices)
+    search = django_filters.CharFilter(method="filter_search", label="Name or path")
+    has_preview = django_filters.BooleanFilter()
+
+    class Meta:
+        model = ModelFile
+        fields = ["kind", "search", "has_preview"]
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        return queryset.filter(Q(path__icontains=value) | Q(public_id=value))
+
+
+class ModelFileViewSet(
+    OnInstance, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The model files on a host. ``POST`` downloads one, ``DELETE`` deletes one."""
+
+    serializer_class = ModelFileSerializer
+    filterset_class = ModelFileFilter
+    # JSON for downloads, multipart for preview uploads.
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+    lookup_field = "public_id"
+    lookup_url_kwarg = "model_id"
+
+    def get_queryset(self) -> QuerySet[ModelFile]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no instance
+            return ModelFile.objects.none()
+        return ModelFile.objects.filter(instance=self.instance()).select_related("instance")
+
+    def get_object(self) -> ModelFile:
+        # Roles are checked on the instance (get_queryset); the file only has to belong to it.
+        return get_object_or_404(self.get_queryset(), public_id=self.kwargs["model_id"])
+
+    @extend_schema(request=DownloadSerializer, responses={202: OperationDetailSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.instance()
+        incoming = DownloadSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        operation, _created = host_files.request_download(
+            instance=instance, **incoming.validated_data, **self.asked_by(request)
+        )
+        return accepted(operation, self.get_serializer_context())
+
+    @extend_schema(request=None, responses={202: OperationDetailSerializer})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        operation, _created = host_files.request_model_delete(
+            model_file=self.get_object(), **self.asked_by(request)
+        )
+        return accepted(operation, self.get_serializer_context())
+
+    @extend_schema(request=PreviewSerializer, responses={202: OperationDetailSerializer})
+    def preview(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Uploads an image (multipart field ``image``) as the model's preview."""
+        model_file = self.get_object()
+        incoming = PreviewSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        operation, _created = host_files.request_preview(
+            model_file=model_file, png=incoming.validated_data["image"], **self.asked_by(request)
+        )
+        return accepted(operation, self.get_serializer_context())
+
+
+# --- extensions ------------------------------------------------------------------------------
+
+
+class ExtensionViewSet(
+    OnInstance, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The extensions on a host: ``POST`` installs, ``PATCH`` or ``POST …/update/`` updates,
+    ``DELETE`` removes. The WebUI restarts afterwards unless ``restart_webui`` is false."""
+
+    serializer_class = ExtensionSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "extension_id"
+    filterset_fields = ["name"]
+
+    def get_queryset(self) -> QuerySet[Extension]:
+        if getattr(self, "swagger_fake_view", False):
+            return Extension.objects.none()
+        return Extension.objects.filter(instance=self.instance()).select_related("instance")
+
+    def get_object(self) -> Extension:
+        return get_object_or_404(self.get_queryset(), public_id=self.kwargs["extension_id"])
+
+    @extend_schema(request=ExtensionInstallSerializer, responses={202: OperationDetailSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.instance()
+        incoming = ExtensionInstallSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        operation, _created = host_files.request_extension_install(
+            instance=instance, **incoming.validated_data, **self.asked_by(request)
+        )
+        return accepted(operation, self.get_serializer_context())
+
+    @extend_schema(request=ExtensionUpdateSerializer, responses={202: OperationDetailSerializer})
+    def update_extension(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        extension = self.get_object()
+        incoming = ExtensionUpdateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        operation, _created = host_files.request_extension_update(
+            extension=extension,
+            ref=incoming.validated_data.get("ref"),
+            restart_webui=incoming.validated_data["restart_webui"],
+            **self.asked_by(request),
+        )
+        return accepted(operation, self.get_serializer_context())
+
+    @extend_schema(request=ExtensionRemoveSerializer, responses={202: OperationDetailSerializer})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        extension = self.get_object()
+        incoming = ExtensionRemoveSerializer(data=request.data or request.query_params)
+        incoming.is_valid(raise_exception=True)
+        operation, _created = host_files.request_extension_remove(
+            extension=extension,
+            restart_webui=incoming.validated_data["restart_webui"],
+            **self.asked_by(request),
+        )
+        return accepted(operation, self.get_serializer_context())
+
+
+# --- inventory -------------------------------------------------------------------------------
+
+
+class InventoryRefreshView(OnInstance, APIView):
+    """Lists the files really on the host and replaces the model files and extensions."""
+
+    @extend_schema(request=None, responses={202: OperationDetailSerializer})
+    def post(self, request: Request, instance_id: str) -> Response:
+        operation, _created = host_files.request_inventory_refresh(
+            instance=self.instance(), **self.asked_by(request)
+        )
+        return accepted(operation, {"request": request})
+
+
+# --- model site tokens -----------------------------------------------------------------------
+
+
+def _team(request: Request, slug: str, role: str) -> Team:
+    """The team if the user is a member (else 404) whose role allows ``role`` (else 403)."""
+    team = get_object_or_404(Team, slug=slug)
+    if not has_role(request.user, team, Role.VIEWER):
+        raise Http404
+    if not has_role(request.user, team, role):
+        raise exceptions.PermissionDenied(TeamRolePermission.message)
+    return team
+
+
+def _provider(provider: str) -> str:
+    if provider not in TokenProvider.values:
+        raise Http404
+    return provider
+
+
+def _token_rows(team: Team) -> dict[str, SourceToken]:
+    return {
+        row.provider: row
+        for row in SourceToken.objects.filter(team=team).select_related("updated_by")
+    }
+
+
+class SourceTokenListView(APIView):
+    """A team's tokens for Civitai, Hugging Face and ModelScope: which are set, by whom, when.
+    The tokens themselves are never returned."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: SourceTokenSerializer(many=True)})
+    def get(self, request: Request, slug: str) -> Response:
+        rows = _token_rows(_team(request, slug, Role.VIEWER))
+        return Response([token_status(p, rows.get(p)) for p in TokenProvider.values])
+
+
+class SourceTokenView(APIView):
+    """One model site token of a team: members see whether it is set, admins set (``PUT``
+    ``{"token": ...}``) and delete it."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: SourceTokenSerializer})
+    def get(self, request: Request, slug: str, provider: str) -> Response:
+        rows = _token_rows(_team(request, slug, Role.VIEWER))
+        return Response(token_status(_provider(provider), rows.get(provider)))
+
+    @extend_schema(request=SourceTokenSerializer, responses={200: SourceTokenSerializer})
+    def put(self, request: Request, slug: str, provider: str) -> Response:
+        team = _team(request, slug, Role.ADMIN)
+        provider = _provider(provider)
+        incoming = SourceTokenSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        row = set_source_token(
+            team=team,
+            provider=provider,
+            token=incoming.validated_data["token"],
+            actor=request.user,
+            remote_addr=client_address(request),
+        )
+        return Response(token_status(provider, row))
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, slug: str, provider: str) -> Response:
+        delete_source_token(
+            team=_team(request, slug, Role.ADMIN),
+            provider=_provider(provider),
+            actor=request.user,
+            remote_addr=client_address(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

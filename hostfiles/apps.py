@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class HostfilesConfig(AppConfig):
+    name = "hostfiles"
+    verbose_name = _("Models and extensions on hosts")
+
+    def ready(self) -> None:
+        from hostfiles.handlers import HANDLERS
+        from operations.handlers import register
+
+        for kind, handler in HANDLERS.items():
+            register(kind, handler)

@@ -1,0 +1,150 @@
+"""What is on a host: model files, extensions, and the teams' tokens for model sites."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team
+from instances.models import ServiceInstance
+from nestops.fields import EncryptedTextField
+from nestops.ids import new_extension_id, new_model_file_id
+
+
+class ModelKind(models.TextChoices):
+    CHECKPOINT = "checkpoint", _("Checkpoint")
+    LORA = "lora", _("LoRA")
+    VAE = "vae", _("VAE")
+    CONTROLNET = "controlnet", _("ControlNet")
+    EMBEDDING = "embedding", _("Embedding")
+    UPSCALER = "upscaler", _("Upscaler")
+    OTHER = "other", _("Other")
+
+
+# Where the WebUI looks for each kind, relative to its directory (the AUTOMATIC1111 layout).
+# ``other`` files go to a folder the user names under ``models/``.
+MODEL_FOLDERS: dict[str, str] = {
+    ModelKind.CHECKPOINT: "models/Stable-diffusion",
+    ModelKind.LORA: "models/Lora",
+    ModelKind.VAE: "models/VAE",
+    ModelKind.CONTROLNET: "models/ControlNet",
+    ModelKind.EMBEDDING: "embeddings",
+    ModelKind.UPSCALER: "models/ESRGAN",
+}
+
+
+class ModelFile(models.Model):
+    """A model file on a host (checkpoint, LoRA, VAE, ...) as nestops last saw it.
+
+    Rows come from finished downloads and from inventory refreshes, which replace them with
+    what the host really holds. ``path`` is relative to the WebUI directory
+    (``models/Lora/x.safetensors``); the file itself exists only on the host.
+    """
+
+    public_id = models.CharField(
+        _("id"), max_length=16, unique=True, default=new_model_file_id, editable=False
+    )
+    instance = models.ForeignKey(
+        ServiceInstance, on_delete=models.CASCADE, related_name="model_files"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=ModelKind.choices)
+    path = models.CharField(_("path"), max_length=500)
+    name = models.CharField(_("file name"), max_length=255)
+    size_bytes = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    has_preview = models.BooleanField(_("has a preview"), default=False)
+    source_url = models.CharField(_("downloaded from"), max_length=2000, blank=True)
+    modified_at = models.DateTimeField(_("modified on the host"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        db_table = "instances_modelfile"
+        ordering = ["kind", "path"]
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "path"], name="model_file_unique_path")
+        ]
+        verbose_name = _("model file")
+        verbose_name_plural = _("model files")
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.public_id})"
+
+    @property
+    def folder(self) -> str:
+        return self.path.rpartition("/")[0]
+
+
+class Extension(models.Model):
+    """A WebUI extension on a host: a git checkout under ``extensions/<name>``."""
+
+    public_id = models.CharField(
+        _("id"), max_length=16, unique=True, default=new_extension_id, editable=False
+    )
+    instance = models.ForeignKey(
+        ServiceInstance, on_delete=models.CASCADE, related_name="extensions"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    remote_url = models.CharField(_("repository"), max_length=500, blank=True)
+    # What the user asked for (branch, tag or commit); empty means the default branch.
+    ref = models.CharField(_("branch, tag or commit"), max_length=100, blank=True)
+    commit = models.CharField(_("commit"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        db_table = "instances_extension"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "name"], name="extension_unique_name")
+        ]
+        verbose_name = _("extension")
+        verbose_name_plural = _("extensions")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.public_id})"
+
+
+class TokenProvider(models.TextChoices):
+    CIVITAI = "civitai", _("Civitai")
+    HUGGINGFACE = "huggingface", _("Hugging Face")
+    MODELSCOPE = "modelscope", _("ModelScope")
+
+
+# The hosts (and their subdomains) each token is sent to; nowhere else, mirrors included.
+TOKEN_PROVIDER_DOMAINS: dict[str, tuple[str, ...]] = {
+    TokenProvider.CIVITAI: ("civitai.com",),
+    TokenProvider.HUGGINGFACE: ("huggingface.co",),
+    TokenProvider.MODELSCOPE: ("modelscope.cn",),
+}
+
+
+class SourceToken(models.Model):
+    """A team's API token for a model site, sent to hosts only inside a download script.
+
+    Write-only: the API says whether a token is set, never what it is.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="source_tokens")
+    provider = models.CharField(_("provider"), max_length=16, choices=TokenProvider.choices)
+    token = EncryptedTextField(_("token"), editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        db_table = "instances_sourcetoken"
+        constraints = [
+            models.UniqueConstraint(fields=["team", "provider"], name="source_token_unique")
+        ]
+        verbose_name = _("model site token")
+        verbose_name_plural = _("model site tokens")
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} token of {self.team}"

@@ -1,0 +1,386 @@
+"""Rules for what users may put on a host: model URLs, file names, folders, extensions, tokens.
+
+The API serializers, the services and the operation handlers all call these, so a value that
+slipped past one layer is refused by the next; the host scripts check paths once more on the
+host. Each check raises ``django.core.exceptions.ValidationError`` with a message saying what
+is wrong and what would be right.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from hostfiles.models import MODEL_FOLDERS, TOKEN_PROVIDER_DOMAINS, ModelKind
+from nestops.addresses import HostKind, host_kind
+
+MAX_URL_LENGTH = 2000
+MAX_FILENAME_BYTES = 200
+# Letters and digits of any script, then a few separators; no quotes, slashes, shell or glob
+# characters. Scripts quote every value anyway: this keeps names readable and portable.
+FILENAME = re.compile(r"^[^\W_][\w .()+\[\]-]*$")
+FOLDER_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$")
+MAX_FOLDER_DEPTH = 3
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+EXTENSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+GIT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
+REPOSITORY_PART = re.compile(r"^[A-Za-z0-9._~-]+$")
+TOKEN = re.compile(r"^[A-Za-z0-9._~+/=:-]{8,512}$")
+# Query parameters that carry credentials: such URLs would put a secret into the operation's
+# record. Tokens belong in the team's model site tokens instead.
+SECRET_QUERY_KEYS = {
+    "token",
+    "access_token",
+    "api_key",
+    "apikey",
+    "key",
+    "auth",
+    "password",
+    "secret",
+}
+# Alibaba Cloud's metadata service hands out the host's RAM role credentials.
+
+
+def _fail(message: str, code: str) -> ValidationError:
+    return ValidationError(message, code=code)
+
+
+def _printable(value: str) -> bool:
+    return all(unicodedata.category(c)[0] != "C" for c in value)
+
+
+# --- model files -----------------------------------------------------------------------------
+
+
+# Images in a model folder are the WebUI's card previews (x.png or x.preview.png next to
+# x.safetensors): a download may bring one, the inventory counts it as a preview, not a model.
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def allowed_extensions() -> list[str]:
+    return list(settings.NESTOPS_MODEL_EXTENSIONS)
+
+
+def model_extensions() -> list[str]:
+    """Suffixes of the files that are models (the allowed ones but images)."""
+    return [e for e in allowed_extensions() if e not in IMAGE_EXTENSIONS]
+
+
+def is_image(path: str) -> bool:
+    return path.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def preview_stem(path: str) -> str:
+    """``folder/x`` for ``folder/x.png`` or ``folder/x.preview.png``: the model it shows."""
+    stem = path.rpartition(".")[0]
+    return stem[: -len(".preview")] if stem.endswith(".preview") else stem
+
+
+def validate_filename(name: str) -> str:
+    """A model file name such as ``detail-tweaker_v1.safetensors``; returns it NFC-normalised."""
+    name = unicodedata.normalize("NFC", name.strip())
+    if not name:
+        raise _fail(_("Give the file name."), "filename_required")
+    if (
+        not _printable(name)
+        or not FILENAME.match(name)
+        or name.endswith((" ", "."))
+        or len(name.encode("utf-8")) > MAX_FILENAME_BYTES
+    ):
+        raise _fail(
+            _(
+                "Use a file name of at most %(max)d bytes made of letters, digits, spaces and "
+                "._-()+[], starting with a letter or a digit, such as model_v1.safetensors."
+            )
+            % {"max": MAX_FILENAME_BYTES},
+            "invalid_filename",
+        )
+    extension = "." + name.rpartition(".")[2].lower() if "." in name else ""
+    if extension not in allowed_extensions():
+        raise _fail(
+            _("The file must end with one of %(extensions)s.")
+            % {"extensions": ", ".join(allowed_extensions())},
+            "invalid_extension",
+        )
+    return name
+
+
+def filename_from_url(url: str) -> str:
+    """The URL's last path segment if it is a valid model file name, else ``""``."""
+    segment = unquote(urlsplit(url).path.rpartition("/")[2])
+    try:
+        return validate_filename(segment)
+    except ValidationError:
+        return ""
+
+
+def model_folder(kind: str, directory: str = "") -> str:
+    """The folder (relative to the WebUI directory) a file of ``kind`` goes to.
+
+    ``directory`` is a sub-folder of the kind's folder, or for ``other`` a folder relative to
+    the WebUI directory (as Compute Nest's "storage directory"), which must lie under
+    ``models/`` or ``embeddings/`` so that the WebUI and the inventory find the file.
+    """
+    if kind not in ModelKind.values:
+        raise _fail(
+            _("Choose one of %(kinds)s.") % {"kinds": ", ".join(ModelKind.values)}, "invalid_kind"
+        )
+    directory = directory.strip().rstrip("/")
+    parts = directory.split("/") if directory else []
+    if (
+        any(not FOLDER_PART.match(p) or p.endswith((".", " ")) for p in parts)
+        or len(parts) > MAX_FOLDER_DEPTH
+    ):
+        raise _fail(
+            _(
+                "Use up to %(depth)d folder names separated by '/', each made of letters, "
+                "digits, spaces and ._- and starting with a letter or a digit."
+            )
+            % {"depth": MAX_FOLDER_DEPTH},
+            "invalid_directory",
+        )
+    if kind == ModelKind.OTHER:
+        if not parts:
+            raise _fail(
+                _("Give the folder relative to the WebUI directory, e.g. models/LyCORIS."),
+                "directory_required",
+            )
+        if parts[0] not in ("models", "embeddings") or parts == ["models"]:
+            raise _fail(
+                _(
+                    "Other model files go in a folder under models/ or embeddings/ of the "
+                    "WebUI, e.g. models/LyCORIS."
+                ),
+                "directory_outside_models",
+            )
+        return "/".join(parts)
+    return "/".join([MODEL_FOLDERS[kind], *parts])
+
+
+def kind_of_path(path: str) -> str:
+    """The kind of a file found at ``path`` (relative to the WebUI directory)."""
+    folder = path.rpartition("/")[0]
+    for kind, base in MODEL_FOLDERS.items():
+        if folder == base or folder.startswith(base + "/"):
+            return kind
+    return ModelKind.OTHER
+
+
+def validate_model_path(path: str) -> str:
+    """The path of a file already on the host, relative to the WebUI directory.
+
+    Looser than ``validate_filename``: files put there by other means may have any printable
+    name; they must still lie under ``models/`` or ``embeddings/`` without ``..``.
+    """
+    parts = path.split("/")
+    if (
+        len(parts) < 2
+        or parts[0] not in ("models", "embeddings")
+        or any(p in ("", ".", "..") for p in parts)
+        or not _printable(path)
+        or len(path) > 500
+    ):
+        raise _fail(_("Model files live under models/ or embeddings/ (no '..')."), "invalid_path")
+    return path
+
+
+def validate_sha256(value: str) -> str:
+    value = value.strip().lower()
+    if value and not SHA256.match(value):
+        raise _fail(_("Give the SHA-256 as 64 hexadecimal characters."), "invalid_sha256")
+    return value
+
+
+def _check_address(host: str) -> None:
+    kind = host_kind(host)
+    if kind is HostKind.FORBIDDEN:
+        raise _fail(
+            _("Downloads from %(host)s are not allowed: it is a metadata or link-local address.")
+            % {"host": host},
+            "forbidden_host",
+        )
+    if kind is HostKind.PRIVATE and not settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS:
+        raise _fail(
+            _(
+                "Downloads from the private address %(host)s are not allowed "
+                "(NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS)."
+            )
+            % {"host": host},
+            "forbidden_host",
+        )
+
+
+def validate_download_url(url: str) -> str:
+    """An http(s) URL without credentials in it; returns it without its fragment."""
+    url = url.strip()
+    if not url:
+        raise _fail(_("Give the URL of the file."), "url_required")
+    if len(url) > MAX_URL_LENGTH or not url.isascii() or not url.isprintable() or " " in url:
+        raise _fail(
+            _(
+                "Use a URL of at most %(max)d characters without spaces; percent-encode other "
+                "characters (as a browser's 'copy link' does)."
+            )
+            % {"max": MAX_URL_LENGTH},
+            "invalid_url",
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise _fail(_("This is not a valid URL."), "invalid_url") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise _fail(_("Use an http:// or https:// URL."), "invalid_url")
+    if parts.username is not None or parts.password is not None:
+        raise _fail(
+            _(
+                "The URL carries a user name or password. Remove it and store the site's token "
+                "as a team model site token instead."
+            ),
+            "credentials_in_url",
+        )
+    keys = {key.lower() for key, _value in parse_qsl(parts.query, keep_blank_values=True)}
+    if found := sorted(keys & SECRET_QUERY_KEYS):
+        raise _fail(
+            _(
+                "The URL carries a credential (%(keys)s=…). Remove it and store the site's token "
+                "as a team model site token instead."
+            )
+            % {"keys": ", ".join(found)},
+            "credentials_in_url",
+        )
+    if port == 0:
+        raise _fail(_("This is not a valid URL."), "invalid_url")
+    _check_address(parts.hostname)
+    return url.partition("#")[0]
+
+
+def token_provider_for(url: str) -> str:
+    """The model site whose token goes with a download from ``url`` (``""`` for none)."""
+    host = (urlsplit(url).hostname or "").lower()
+    for provider, domains in TOKEN_PROVIDER_DOMAINS.items():
+        if any(host == d or host.endswith("." + d) for d in domains):
+            return provider
+    return ""
+
+
+def validate_token(value: str) -> str:
+    value = value.strip()
+    if not TOKEN.match(value):
+        raise _fail(
+            _(
+                "A token is 8 to 512 characters: letters, digits and ._~+/=:-, as the site "
+                "shows it."
+            ),
+            "invalid_token",
+        )
+    return value
+
+
+# --- extensions ------------------------------------------------------------------------------
+
+
+def validate_extension_url(url: str) -> str:
+    """A git repository URL on an allowed host; returns it normalised (no trailing slash)."""
+    url = url.strip()
+    hosts = settings.NESTOPS_EXTENSION_HOSTS
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError:
+        raise _fail(_("This is not a valid URL."), "invalid_url") from None
+    if (
+        len(url) > 500
+        or not url.isascii()
+        or not url.isprintable()
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+    ):
+        raise _fail(
+            _("Use the https:// URL of the repository, e.g. https://github.com/owner/name."),
+            "invalid_url",
+        )
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        raise _fail(
+            _("Use the plain repository URL, without credentials, query or fragment."),
+            "invalid_url",
+        )
+    if parts.hostname.lower() not in hosts:
+        raise _fail(
+            _("Extensions may be installed from %(hosts)s only (NESTOPS_EXTENSION_HOSTS).")
+            % {"hosts": ", ".join(hosts)},
+            "forbidden_host",
+        )
+    segments = [s for s in parts.path.split("/") if s]
+    if (
+        not segments
+        or any(not REPOSITORY_PART.match(s) or s in (".", "..") for s in segments)
+        or (parts.hostname.lower() == "github.com" and len(segments) != 2)
+    ):
+        raise _fail(
+            _("Use the repository's URL, e.g. https://github.com/owner/name."),
+            "invalid_url",
+        )
+    return f"{parts.scheme}://{parts.netloc}/{'/'.join(segments)}"
+
+
+def extension_name_from_url(url: str) -> str:
+    name = urlsplit(url).path.rstrip("/").rpartition("/")[2]
+    return name[: -len(".git")] if name.endswith(".git") else name
+
+
+def validate_extension_name(name: str) -> str:
+    name = name.strip()
+    if not EXTENSION_NAME.match(name) or name.endswith(".") or name.lower().endswith(".git"):
+        raise _fail(
+            _(
+                "Use an extension folder name of letters, digits and ._- (up to 100), starting "
+                "with a letter or a digit."
+            ),
+            "invalid_name",
+        )
+    return name
+
+
+def validate_git_ref(ref: str) -> str:
+    """A branch, tag or commit; empty means the repository's default branch."""
+    ref = ref.strip()
+    if ref and (
+        not GIT_REF.match(ref)
+        or ".." in ref
+        or "//" in ref
+        or ref.endswith(("/", ".", ".lock"))
+        or "/." in ref
+    ):
+        raise _fail(
+            _("Use a branch, tag or commit name such as main, v1.2.0 or a commit hash."),
+            "invalid_ref",
+        )
+    return ref
+
+
+def clone_url(url: str) -> str:
+    """Where the host clones from: GitHub URLs go through NESTOPS_GITHUB_MIRROR when it is set."""
+    mirror = settings.NESTOPS_GITHUB_MIRROR
+    if mirror and (urlsplit(url).hostname or "").lower() == "github.com":
+        return mirror + url
+    return url
+
+
+def redact_url(url: str) -> str:
+    """The URL without a user name or password (remotes found on hosts may carry them)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return parts._replace(netloc=host).geturl()

@@ -1,0 +1,217 @@
+"""API shapes of a host's model files, extensions and model site tokens, and what users send."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import serializers
+
+from hostfiles import previews
+from hostfiles import rules as file_rules
+from hostfiles.models import Extension, ModelFile, ModelKind, SourceToken, TokenProvider
+from instances.serializers import iso_time
+
+
+def _checked(check: Any, value: Any) -> Any:
+    try:
+        return check(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from None
+
+
+class ModelFileSerializer(serializers.ModelSerializer):
+    """A model file on a host."""
+
+    id = serializers.CharField(source="public_id", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelFile
+        fields = [
+            "id",
+            "url",
+            "kind",
+            "name",
+            "path",
+            "size_bytes",
+            "sha256",
+            "has_preview",
+            "source_url",
+            "modified_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, model_file: ModelFile) -> str:
+        return f"/api/v1/instances/{model_file.instance.public_id}/models/{model_file.public_id}/"
+
+
+class DownloadSerializer(serializers.Serializer):
+    """A model file to download onto the host."""
+
+    url = serializers.CharField(
+        max_length=file_rules.MAX_URL_LENGTH,
+        help_text=gettext_lazy("http(s) URL of the file, without tokens in it."),
+    )
+    kind = serializers.ChoiceField(choices=ModelKind.choices)
+    filename = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=255,
+        help_text=gettext_lazy("File name on the host; by default the URL's last part."),
+    )
+    directory = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text=gettext_lazy(
+            "Sub-folder of the kind's folder; for kind 'other', the folder relative to the "
+            "WebUI directory, under models/ or embeddings/ (e.g. models/LyCORIS)."
+        ),
+    )
+    sha256 = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    overwrite = serializers.BooleanField(default=False)
+
+    def validate_url(self, value: str) -> str:
+        return _checked(file_rules.validate_download_url, value)
+
+    def validate_filename(self, value: str) -> str:
+        return _checked(file_rules.validate_filename, value) if value.strip() else ""
+
+    def validate_sha256(self, value: str) -> str:
+        return _checked(file_rules.validate_sha256, value)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        try:
+            file_rules.model_folder(data["kind"], data["directory"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"directory": exc.messages}) from None
+        if not data["filename"] and not file_rules.filename_from_url(data["url"]):
+            raise serializers.ValidationError(
+                {
+                    "filename": [
+                        _(
+                            "The URL does not end with a model file name: give the file name "
+                            "(e.g. model_v1.safetensors)."
+                        )
+                    ]
+                }
+            )
+        return data
+
+
+class PreviewSerializer(serializers.Serializer):
+    """An image (PNG, JPEG, WebP or GIF) that becomes the model's preview."""
+
+    image = serializers.FileField()
+
+    def validate_image(self, upload: Any) -> bytes:
+        if upload.size > previews.MAX_UPLOAD_BYTES:
+            raise serializers.ValidationError(
+                _("The image is larger than %(max)d MB.")
+                % {"max": previews.MAX_UPLOAD_BYTES // 2**20}
+            )
+        return _checked(previews.make_preview, upload.read())
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    """An extension on a host."""
+
+    id = serializers.CharField(source="public_id", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Extension
+        fields = ["id", "url", "name", "remote_url", "ref", "commit", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_url(self, extension: Extension) -> str:
+        return f"/api/v1/instances/{extension.instance.public_id}/extensions/{extension.public_id}/"
+
+
+class ExtensionInstallSerializer(serializers.Serializer):
+    url = serializers.CharField(
+        max_length=500, help_text=gettext_lazy("The repository, e.g. https://github.com/o/n.")
+    )
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text=gettext_lazy("Folder under extensions/; by default the repository's name."),
+    )
+    ref = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text=gettext_lazy("Branch, tag or commit; by default the default branch."),
+    )
+    restart_webui = serializers.BooleanField(
+        default=True, help_text=gettext_lazy("The WebUI loads extensions when it starts.")
+    )
+
+    def validate_url(self, value: str) -> str:
+        return _checked(file_rules.validate_extension_url, value)
+
+    def validate_name(self, value: str) -> str:
+        return _checked(file_rules.validate_extension_name, value) if value.strip() else ""
+
+    def validate_ref(self, value: str) -> str:
+        return _checked(file_rules.validate_git_ref, value)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if not data["name"]:
+            default = file_rules.extension_name_from_url(data["url"])
+            try:
+                file_rules.validate_extension_name(default)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"name": exc.messages}) from None
+        return data
+
+
+class ExtensionUpdateSerializer(serializers.Serializer):
+    ref = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text=gettext_lazy("Another branch, tag or commit; by default the current one."),
+    )
+    restart_webui = serializers.BooleanField(default=True)
+
+    def validate_ref(self, value: str) -> str:
+        return _checked(file_rules.validate_git_ref, value)
+
+
+class ExtensionRemoveSerializer(serializers.Serializer):
+    restart_webui = serializers.BooleanField(default=True)
+
+
+class SourceTokenSerializer(serializers.Serializer):
+    """Whether a team has a token for a model site; the token itself is never shown."""
+
+    provider = serializers.ChoiceField(choices=TokenProvider.choices, read_only=True)
+    configured = serializers.BooleanField(read_only=True)
+    updated_by = serializers.CharField(read_only=True, allow_null=True)
+    updated_at = serializers.CharField(read_only=True, allow_null=True)
+    token = serializers.CharField(
+        write_only=True, max_length=512, trim_whitespace=True, style={"input_type": "password"}
+    )
+
+    def validate_token(self, value: str) -> str:
+        return _checked(file_rules.validate_token, value)
+
+
+def token_status(provider: str, row: SourceToken | None) -> dict[str, Any]:
+    return {
+        "provider": provider,
+        "configured": row is not None,
+        "updated_by": row.updated_by.username if row and row.updated_by_id else None,
+        "updated_at": iso_time(row.updated_at) if row else None,
+    }

@@ -1,0 +1,313 @@
+"""Asking for file operations on a host: models, previews, extensions, the inventory.
+
+Each function checks the values again (the API's serializers checked them first; the handler
+and the host script check them once more), builds the operation's ``params`` from values a
+user may see (no token, no password: the handler reads those when it renders the script) and
+hands over to ``request_operation``, which applies the rules every operation follows.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from hostfiles import previews
+from hostfiles import rules as file_rules
+from hostfiles.models import Extension, ModelFile
+from instances.models import ServiceInstance
+from operations.models import Kind, Operation
+from operations.services import InvalidRequest, OperationRefused, request_operation
+
+
+def _collect(checks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Runs each field's check; raises every field's errors together."""
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for field, check in checks.items():
+        try:
+            values[field] = check()
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise InvalidRequest(errors)
+    return values
+
+
+def _is_retry(actor: Any, idempotency_key: str) -> bool:
+    """A repeated request: ``request_operation`` answers it with the earlier operation, so the
+    checks of what is on the host (which that operation changed) must not refuse it first."""
+    if not idempotency_key:
+        return False
+    owner = actor if getattr(actor, "is_authenticated", False) else None
+    return Operation.objects.filter(actor=owner, idempotency_key=idempotency_key).exists()
+
+
+# --- models ----------------------------------------------------------------------------------
+
+
+def download_params(
+    *, url: str, kind: str, filename: str = "", directory: str = "", sha256: str = ""
+) -> dict[str, str]:
+    """The checked values of a download; raises ``InvalidRequest`` naming each bad field."""
+    checks: dict[str, Callable[[], Any]] = {
+        "url": lambda: file_rules.validate_download_url(url),
+        "folder": lambda: file_rules.model_folder(kind, directory),
+        "sha256": lambda: file_rules.validate_sha256(sha256),
+    }
+    if filename:
+        checks["filename"] = lambda: file_rules.validate_filename(filename)
+    values = _collect(checks)
+    if not filename:
+        values["filename"] = file_rules.filename_from_url(values["url"])
+        if not values["filename"]:
+            raise InvalidRequest(
+                {
+                    "filename": [
+                        _(
+                            "The URL does not end with a model file name: give the file name "
+                            "(e.g. model_v1.safetensors)."
+                        )
+                    ]
+                }
+            )
+    return {
+        "url": values["url"],
+        "kind": kind,
+        "directory": directory.strip().rstrip("/"),
+        "folder": values["folder"],
+        "filename": values["filename"],
+        "path": f"{values['folder']}/{values['filename']}",
+        "sha256": values["sha256"],
+    }
+
+
+def request_download(
+    *,
+    instance: ServiceInstance,
+    url: str,
+    kind: str,
+    filename: str = "",
+    directory: str = "",
+    sha256: str = "",
+    overwrite: bool = False,
+    actor: Any,
+    source: str,
+    remote_addr: str | None = None,
+    idempotency_key: str = "",
+) -> tuple[Operation, bool]:
+    params: dict[str, Any] = download_params(
+        url=url, kind=kind, filename=filename, directory=directory, sha256=sha256
+    )
+    if (
+        not overwrite
+        and ModelFile.objects.filter(instance=instance, path=params["path"]).exists()
+        and not _is_retry(actor, idempotency_key)
+    ):
+        raise OperationRefused(
+            "model_exists",
+            _("%(path)s is already on %(instance)s. Delete it first, or ask to overwrite it.")
+            % {"path": params["path"], "instance": instance.public_id},
+            {"path": params["path"]},
+        )
+    params.update(overwrite=bool(overwrite), target=f"model:{params['path']}")
+    return request_operation(
+        instance=instance,
+        kind=Kind.DOWNLOAD_MODEL,
+        params=params,
+        actor=actor,
+        source=source,
+        remote_addr=remote_addr,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _model_params(model_file: ModelFile) -> dict[str, str]:
+    path = _collect({"path": lambda: file_rules.validate_model_path(model_file.path)})["path"]
+    return {"model": model_file.public_id, "path": path, "target": f"model:{path}"}
+
+
+def request_model_delete(
+    *,
+    model_file: ModelFile,
+    actor: Any,
+    source: str,
+    remote_addr: str | None = None,
+    idempotency_key: str = "",
+) -> tuple[Operation, bool]:
+    return request_operation(
+        instance=model_file.instance,
+        kind=Kind.DELETE_MODEL,
+        params=_model_params(model_file),
+        actor=actor,
+        source=source,
+        remote_addr=remote_addr,
+        idempotency_key=idempotency_key,
+    )
+
+
+def request_preview(
+    *,
+    model_file: ModelFile,
+    png: bytes,
+    actor: Any,
+    source: str,
+    remote_addr: str | None = None,
+    idempotency_key: str = "",
+) -> tuple[Operation, bool]:
+    """Places ``png`` (made by ``previews.make_preview``) next to the model on its host."""
+    _collect({"image": lambda: previews.check_preview_png(png)})
+    params = {
+        **_model_params(model_file),
+        "preview_sha256": hashlib.sha256(png).hexdigest(),
+        "preview_bytes": len(png),
+    }
+    # The image rides in the handler's state, not in params: params are in every listing.
+    return request_operation(
+        instance=model_file.instance,
+        kind=Kind.SET_PREVIEW,
+        params=params,
+        actor=actor,
+        source=source,
+        remote_addr=remote_addr,
+        idempotency_key=idempotency_key,
+        state={"preview_png": base64.b64encode(png).decode("ascii")},
+    )
+
+
+# --- extensions ------------------------------------------------------------------------------
+
+
+def extension_params(*, url: str, name: str = "", ref: str = "") -> dict[str, str]:
+    values = _collect(
+        {
+            "url": lambda: file_rules.validate_extension_url(url),
+            "ref": lambda: file_rules.validate_git_ref(ref),
+        }
+    )
+    chosen = name or file_rules.extension_name_from_url(values["url"])
+    values.update(_collect({"name": lambda: file_rules.validate_extension_name(chosen)}))
+    return {
+        "url": values["url"],
+        "fetch_url": file_rules.clone_url(values["url"]),
+        "name": values["name"],
+        "ref": values["ref"],
+        "target": f"extension:{values['name']}",
+    }
+
+
+def request_extension_install(
+    *,
+    instance: ServiceInstance,
+    url: str,
+    name: str = "",
+    ref: str = "",
+    restart_webui: bool = True,
+    actor: Any,
+    source: str,
+    remote_addr: str | None = None,
+    idempotency_key: str = "",
+) -> tuple[Operation, bool]:
+    params: dict[str, Any] = extension_params(url=url, name=name, ref=ref)
+    if Extension.objects.filter(instance=instance, name=params["name"]).exists() and not _is_retry(
+        actor, idempotency_key
+    ):
+        raise OperationRefused(
+            "extension_exists",
+            _("%(instance)s already has the extension %(name)s; update it instead.")
+            % {"instance": instance.public_id, "name": params["name"]},
+            {"name": params["name"]},
+        )
+    params["restart_webui"] = bool(restart_webui)
+    return request_operation(
+        instance=instance,
+        kind=Kind.INSTALL_EXTENSION,
+        params=params,
+        actor=actor,
+        source=source,
+        remote_addr=remote_addr,
+        idempotency_key=idempotency_key,
+    )
+
+
+def request_extension_update(
+    *,
+    extension: Extension,
+    ref: str | None = None,
+    restart_webui: bool = True,
+    actor: Any,
+    source: str,
+    remote_addr: str | None = None,
+    idempotency_key: str = "",
+) -> tuple[Operation, bool]:
+    """Fetches the extension's ``ref`` (its current one when ``None``) and checks it out."""
+    if not extension.remote_url:
+        raise OperationRefused(
+            "not_updatable",
+            _("%(name)s was not installed from a git repository nestops knows; reinstall it.")
+            % {"name": extension.name},
+        )
+    params: dict[str, Any] = extension_params(
+        url=extension.remote_url,
+        name=extension.name,
+        ref=extension.ref if ref is None else ref,
+    )
+    params.update(extension=extension.public_id, restart_webui=bool(restart_webui))
+    return request_operation(
+        instance=extension.instance,
+        kind=Kind.UPDATE_EXTENSION,
+        params=params,
+        actor=actor,
+        source=source,
+        remote_addr=remote_addr,
+        idempotency_key=idempotency_key,
+    )
+
+
+def request_extension_remove(
+    *,
+    extension: Extension,
+    restart_webui: bool = True,
+    actor: Any,
+    source: str,
+    remote_addr: str | None = None,
+    idempotency_key: str = "",
+) -> tuple[Operation, bool]:
+    name = _collect({"name": lambda: file_rules.validate_extension_name(extension.name)})["name"]
+    return request_operation(
+        instance=extension.instance,
+        kind=Kind.REMOVE_EXTENSION,
+        params={
+            "extension": extension.public_id,
+            "name": name,
+            "restart_webui": bool(restart_webui),
+            "target": f"extension:{name}",
+        },
+        actor=actor,
+        source=source,
+        remote_addr=remote_addr,
+        idempotency_key=idempotency_key,
+    )
+
+
+def request_inventory_refresh(
+    *,
+    instance: ServiceInstance,
+    actor: Any,
+    source: str,
+    remote_addr: str | None = None,
+    idempotency_key: str = "",
+) -> tuple[Operation, bool]:
+    return request_operation(
+        instance=instance,
+        kind=Kind.REFRESH_INVENTORY,
+        params={"target": "inventory"},
+        actor=actor,
+        source=source,
+        remote_addr=remote_addr,
+        idempotency_key=idempotency_key,
+    )

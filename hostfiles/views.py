@@ -1,0 +1,202 @@
+"""The instance page's Models & extensions tab: what the host holds and what runs on it, and
+the forms that download, delete, preview, install, update and remove (each an operation)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from hostfiles import services as host_files
+from hostfiles.forms import DownloadForm, ExtensionForm, PreviewForm
+from hostfiles.models import Extension, ModelFile, ModelKind
+from instances.models import ServiceInstance, Status
+from instances.views import is_htmx, require_operator, visible_instance
+from nestops.api import has_role
+from operations.models import HOST_FILE_KINDS, Operation, Source
+from operations.services import OperationRefused
+
+PAGE_SIZE = 100
+# Both forms have a "url" field (named as in the API); their element ids must still differ.
+DOWNLOAD_IDS = "download-%s"
+EXTENSION_IDS = "extension-%s"
+
+
+def _page_context(request: HttpRequest, instance: ServiceInstance, **forms: Any) -> dict[str, Any]:
+    kind = request.GET.get("kind", "")
+    search = request.GET.get("q", "").strip()
+    models = ModelFile.objects.filter(instance=instance)
+    if kind in ModelKind.values:
+        models = models.filter(kind=kind)
+    if search:
+        models = models.filter(Q(path__icontains=search) | Q(public_id=search))
+    working = list(
+        Operation.objects.active()
+        .filter(instance=instance, kind__in=HOST_FILE_KINDS)
+        .select_related("actor")
+        .order_by("created_at")
+    )
+    return {
+        "instance": instance,
+        "models": Paginator(models.order_by("kind", "path"), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        ),
+        "extensions": Extension.objects.filter(instance=instance).order_by("name"),
+        "working": working,
+        "live": bool(working),
+        "kinds": ModelKind.choices,
+        "kind": kind,
+        "q": search,
+        "can_act": has_role(request.user, instance.team, Role.OPERATOR),
+        "running": instance.status == Status.RUNNING,
+        "download_form": forms.get("download_form") or DownloadForm(auto_id=DOWNLOAD_IDS),
+        "extension_form": forms.get("extension_form") or ExtensionForm(auto_id=EXTENSION_IDS),
+        "preview_form": PreviewForm(),
+    }
+
+
+@login_required
+def instance_files(request: HttpRequest, public_id: str) -> HttpResponse:
+    instance = visible_instance(request, public_id)
+    context = _page_context(request, instance)
+    if is_htmx(request):
+        if request.GET.get("was_live") and not context["live"]:
+            # The last file operation ended: reload so the lists show its result.
+            return HttpResponse(headers={"HX-Refresh": "true"})
+        return render(request, "hostfiles/_files_live.html", context)
+    return render(request, "hostfiles/files.html", context)
+
+
+def _requested(
+    request: HttpRequest, public_id: str, start: Callable[[], tuple[Operation, bool]]
+) -> HttpResponse:
+    """Starts an operation (``start()``), says how it went, and goes back to the tab."""
+    try:
+        operation, _created = start()
+    except OperationRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(kind)s requested (%(operation)s).")
+            % {"kind": operation.get_kind_display(), "operation": operation.public_id},
+        )
+    return redirect("hostfiles:files", public_id=public_id)
+
+
+def _asked_by(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "actor": request.user,
+        "source": Source.DASHBOARD,
+        "remote_addr": request.META.get("REMOTE_ADDR"),
+    }
+
+
+@login_required
+@require_POST
+def files_action(request: HttpRequest, public_id: str, action: str) -> HttpResponse:
+    """``download``, ``install`` and ``refresh`` on the instance."""
+    instance = visible_instance(request, public_id)
+    require_operator(request, instance)
+    if action == "download":
+        form = DownloadForm(request.POST, auto_id=DOWNLOAD_IDS)
+        if not form.is_valid():
+            context = _page_context(request, instance, download_form=form)
+            return render(request, "hostfiles/files.html", context, status=400)
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_download(
+                instance=instance, **form.cleaned_data, **_asked_by(request)
+            ),
+        )
+    if action == "install":
+        form = ExtensionForm(request.POST, auto_id=EXTENSION_IDS)
+        if not form.is_valid():
+            context = _page_context(request, instance, extension_form=form)
+            return render(request, "hostfiles/files.html", context, status=400)
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_extension_install(
+                instance=instance, **form.cleaned_data, **_asked_by(request)
+            ),
+        )
+    if action == "refresh":
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_inventory_refresh(instance=instance, **_asked_by(request)),
+        )
+    raise Http404
+
+
+@login_required
+@require_POST
+def model_action(request: HttpRequest, public_id: str, model_id: str, action: str) -> HttpResponse:
+    """``delete`` a model file or set its ``preview``."""
+    instance = visible_instance(request, public_id)
+    require_operator(request, instance)
+    model_file = get_object_or_404(ModelFile, instance=instance, public_id=model_id)
+    if action == "delete":
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_model_delete(model_file=model_file, **_asked_by(request)),
+        )
+    if action == "preview":
+        form = PreviewForm(request.POST, request.FILES)
+        if not form.is_valid():
+            messages.error(
+                request,
+                _("%(name)s: %(error)s")
+                % {"name": model_file.name, "error": " ".join(form.errors["image"])},
+            )
+            return redirect("hostfiles:files", public_id=public_id)
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_preview(
+                model_file=model_file, png=form.cleaned_data["image"], **_asked_by(request)
+            ),
+        )
+    raise Http404
+
+
+@login_required
+@require_POST
+def extension_action(
+    request: HttpRequest, public_id: str, extension_id: str, action: str
+) -> HttpResponse:
+    """``update`` (optionally to another ref) or ``remove`` an extension."""
+    instance = visible_instance(request, public_id)
+    require_operator(request, instance)
+    extension = get_object_or_404(Extension, instance=instance, public_id=extension_id)
+    restart = bool(request.POST.get("restart_webui"))
+    if action == "update":
+        ref = request.POST.get("ref", "").strip()
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_extension_update(
+                extension=extension, ref=ref or None, restart_webui=restart, **_asked_by(request)
+            ),
+        )
+    if action == "remove":
+        return _requested(
+            request,
+            public_id,
+            lambda: host_files.request_extension_remove(
+                extension=extension, restart_webui=restart, **_asked_by(request)
+            ),
+        )
+    raise Http404
