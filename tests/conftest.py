@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["tests.hosts"]
+
 for _name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
     os.environ.pop(_name, None)
 
@@ -43,10 +45,10 @@ def sim(cloudsim: Any) -> Iterator[Any]:
 @pytest.fixture
 def clocks(sim: Any) -> Iterator[Any]:
     """cloudsim at real speed and our clock travelled to its time (see
-    ``tests/operations/idle_driving.py`` for why); both move together from then on."""
+    ``tests/autostop/driving.py`` for why); both move together from then on."""
     import time_machine
 
-    from tests.operations.idle_driving import Clocks
+    from tests.autostop.driving import Clocks
 
     sim.set_speed(1)
     traveller = time_machine.travel(

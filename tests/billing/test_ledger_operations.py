@@ -21,10 +21,9 @@ from tests.billing.helpers import (
     running_hour,
     to_cent,
 )
-from tests.operations.driving import drive
-from tests.operations.test_runner import deploy, fast_runner  # noqa: F401 (autouse fixture)
+from tests.driving import deploy, drive
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_runner")]
 
 SMALL = "ecs.gn6i-c4g1.xlarge"
 LARGER = "ecs.gn6i-c8g1.2xlarge"

@@ -10,8 +10,7 @@ from instances.models import Status
 from instances.reconcile import reconcile_instances
 from operations.models import Kind
 from operations.services import request_operation
-from tests.operations.driving import drive
-from tests.operations.test_runner import deploy
+from tests.driving import deploy, drive
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REGION = "cn-hangzhou"

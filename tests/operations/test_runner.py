@@ -12,15 +12,12 @@ import pytest
 
 from cloud import ecs
 from instances.models import ServiceInstance, Status
-from instances.services import NewInstance, create_instance
 from operations import runner
-from operations.models import Kind, Operation, OperationStatus, Source
+from operations.models import Kind, Operation, OperationStatus
 from operations.services import cancel_operation, request_operation
-from tests.operations.driving import drive
+from tests.driving import REGION, deploy, drive, in_stock_offer
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-REGION = "cn-hangzhou"
 
 
 @pytest.fixture(autouse=True)
@@ -29,27 +26,6 @@ def fast_runner(settings):
     settings.NESTOPS_RETRY_BASE_SECONDS = 0.01
     settings.NESTOPS_RETRY_MAX_SECONDS = 0.05
     settings.NESTOPS_WEBUI_READY_TIMEOUT_SECONDS = 30
-
-
-def in_stock_offer() -> tuple[str, str]:
-    for entry in ecs.describe_available_resource(REGION):
-        if entry.in_stock and (entry.instance_type or "").startswith("ecs.gn6i-c4g1"):
-            return entry.zone_id, entry.instance_type
-    raise AssertionError("no gn6i stock in cloudsim")
-
-
-def deploy(team, alice, sim, *, offer=None, **overrides) -> tuple[ServiceInstance, Operation]:
-    zone, instance_type = offer or in_stock_offer()
-    spec = NewInstance(
-        team=team,
-        name=overrides.pop("name", "webui-e2e"),
-        template="sd-webui",
-        region=REGION,
-        zone=zone,
-        instance_type=instance_type,
-        **overrides,
-    )
-    return create_instance(spec=spec, actor=alice, source=Source.API)
 
 
 def sim_instances_tagged(sim, public_id: str) -> list[dict]:

@@ -11,9 +11,9 @@ from hostfiles import services as host_files
 from hostfiles.models import Extension
 from operations.models import OperationStatus, Source
 from operations.services import OperationRefused
+from tests.driving import drive
 from tests.gitserver import GitServer, serve_git
-from tests.operations.conftest import instance_on
-from tests.operations.driving import drive
+from tests.hosts import instance_on
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

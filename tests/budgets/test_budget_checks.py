@@ -16,9 +16,8 @@ from notifications import services as notifications
 from notifications.models import DeliveryStatus, NotificationChannel, NotificationDelivery
 from operations.models import Kind, Operation, OperationStatus, Source
 from tests.billing.helpers import clock
+from tests.driving import deploy, drive
 from tests.factories import make_instance
-from tests.operations.driving import drive
-from tests.operations.test_runner import deploy, fast_runner  # noqa: F401 (autouse fixture)
 
 ZONE = "cn-hangzhou-i"
 SMALL = "ecs.gn6i-c4g1.xlarge"
@@ -106,6 +105,7 @@ def test_disabled_budgets_and_teams_under_budget_fire_nothing(sim, team) -> None
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("fast_runner")
 def test_the_budget_stops_only_the_teams_running_pay_as_you_go_hosts(
     sim, team, alice, other_team, mallory
 ) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from operations.models import Operation, OperationStatus
-from tests.operations.conftest import instance_on
-from tests.operations.driving import drive
+from tests.driving import drive
+from tests.hosts import instance_on
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

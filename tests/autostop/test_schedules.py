@@ -22,9 +22,8 @@ from autostop.schedules import (
 from instances.models import Status
 from operations.models import Kind, OperationStatus, Source
 from operations.services import request_operation
-from tests.operations.driving import drive
-from tests.operations.idle_driving import events, generate_in_background
-from tests.operations.test_runner import deploy
+from tests.autostop.driving import events, generate_in_background
+from tests.driving import deploy, drive
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")

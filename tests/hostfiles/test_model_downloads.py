@@ -27,8 +27,8 @@ from operations.services import (
 )
 from tests.cloudsim.helpers import basic_auth, http
 from tests.conftest import token_client
-from tests.operations.conftest import REGION, WEBUI_PASSWORD, build_host, instance_on
-from tests.operations.driving import drive
+from tests.driving import drive
+from tests.hosts import REGION, WEBUI_PASSWORD, build_host, instance_on
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -11,9 +11,9 @@ from hostfiles import services as host_files
 from hostfiles.handlers import model_files
 from hostfiles.models import Extension, ModelFile
 from operations.models import OperationStatus, Source
+from tests.driving import drive
 from tests.gitserver import git
-from tests.operations.conftest import build_host, instance_on
-from tests.operations.driving import drive
+from tests.hosts import build_host, instance_on
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_runner")]
 

@@ -15,8 +15,7 @@ from autostop.status import idle_status
 from instances.models import Status
 from metrics.models import Metric, MetricSample
 from operations.models import OperationStatus
-from tests.operations.driving import drive
-from tests.operations.idle_driving import (
+from tests.autostop.driving import (
     beat_minute,
     events,
     generate,
@@ -24,6 +23,7 @@ from tests.operations.idle_driving import (
     idle_stops,
     running_host,
 )
+from tests.driving import drive
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_runner", "mailbox")]
 

@@ -1,5 +1,6 @@
-"""Fixtures for operations on files of running hosts: a WebUI host in cloudsim shared by the
-session, instance rows pointing at it, and a local HTTP server standing for a model site."""
+"""Fixtures for tests that need running hosts (registered for the whole suite by the root
+conftest): a WebUI host in cloudsim shared by the session, instance rows pointing at it, a fast
+runner, and a local HTTP server standing for a model site."""
 
 from __future__ import annotations
 

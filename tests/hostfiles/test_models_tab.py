@@ -14,8 +14,8 @@ from accounts.preferences import preference
 from hostfiles.models import Extension, ModelFile
 from instances.models import Status
 from operations.models import Kind, Operation, Source
-from tests.dashboard.test_pages import LabelAudit
 from tests.factories import make_instance
+from tests.instances.test_pages import LabelAudit
 
 pytestmark = pytest.mark.django_db
 

@@ -28,8 +28,7 @@ from instances.models import ServiceInstance
 from metrics.collection import collect_metrics
 from notifications.models import NotificationDelivery
 from operations.models import Operation, Source
-from tests.operations.driving import drive
-from tests.operations.test_runner import deploy, in_stock_offer
+from tests.driving import deploy, drive, in_stock_offer
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

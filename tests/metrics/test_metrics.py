@@ -15,8 +15,8 @@ from django.utils import timezone
 from instances.models import Status
 from metrics.collection import HOUR_MS, collect_metrics, epoch_ms, prune_metrics
 from metrics.models import Metric, MetricHourly, MetricSample
+from tests.autostop.driving import fleet
 from tests.factories import make_instance
-from tests.operations.idle_driving import fleet
 
 pytestmark = pytest.mark.django_db
 
