@@ -37,14 +37,9 @@ class ReconcileReport:
 
 
 def reconcile_instances() -> ReconcileReport:
-    from operations.models import LIFECYCLE_KINDS, Operation
-
+    # Only stable states are read: an operation that moves a host puts it in a transitional
+    # state when it is accepted, so hosts being worked on are left alone.
     report = ReconcileReport()
-    busy = set(
-        Operation.objects.active()
-        .filter(kind__in=LIFECYCLE_KINDS)
-        .values_list("instance_id", flat=True)
-    )
     rows = (
         ServiceInstance.objects.filter(status__in=RECONCILED)
         .exclude(cloud_instance_id="")
@@ -66,8 +61,7 @@ def reconcile_instances() -> ReconcileReport:
     )
     by_region: dict[str, list[ServiceInstance]] = defaultdict(list)
     for instance in rows:
-        if instance.pk not in busy:
-            by_region[instance.region].append(instance)
+        by_region[instance.region].append(instance)
     for region, instances in by_region.items():
         ids = [i.cloud_instance_id for i in instances]
         try:
@@ -116,14 +110,13 @@ def _correct(
     host: ecs.Instance | None = None,
 ) -> None:
     from instances.services import change_status
-    from operations.models import LIFECYCLE_KINDS, Operation
 
     with transaction.atomic():
+        # An operation accepted since the read changed the status (and its time): leave it be.
         locked = ServiceInstance.objects.select_for_update().get(pk=instance.pk)
         changed_meanwhile = (
             locked.status != instance.status
             or locked.status_changed_at != instance.status_changed_at
-            or Operation.objects.active().filter(instance=locked, kind__in=LIFECYCLE_KINDS).exists()
         )
         if changed_meanwhile:
             return
