@@ -34,6 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.requester import Requester, Source
 from autostop import webui_poll
 from autostop.models import IdleEvaluation, IdleVerdict, Snooze
 from autostop.policy import POLICY_FIELDS, EffectivePolicy, effective_policy, related
@@ -42,7 +43,7 @@ from instances.serializers import iso_time
 from metrics.models import Metric, MetricSample
 from nestops import bulk
 from notifications.services import notify
-from operations.models import Kind, Operation, Source
+from operations.models import Kind, Operation
 from operations.services import OperationRefused, request_operation
 
 logger = logging.getLogger("nestops.idle")
@@ -652,8 +653,7 @@ def _stop(a: Assessment, now: datetime, report: IdleReport, *, reason: str) -> N
                 "why": why,
                 "signals": _signals(a, now),
             },
-            actor=None,
-            source=Source.IDLE_POLICY,
+            requester=Requester.policy(Source.IDLE_POLICY),
         )
     except OperationRefused as exc:
         # Someone started an operation or changed the host since we read it: not an error.
@@ -742,8 +742,7 @@ def _delete(instance: ServiceInstance, days: int, report: IdleReport) -> None:
             instance=instance,
             kind=Kind.DELETE,
             params={"reason": "stopped_too_long", "days": days},
-            actor=None,
-            source=Source.IDLE_POLICY,
+            requester=Requester.policy(Source.IDLE_POLICY),
         )
     except OperationRefused as exc:
         report.refused[instance.public_id] = exc.code

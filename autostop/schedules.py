@@ -27,11 +27,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.requester import Requester, Source
 from autostop import webui_poll
 from autostop.models import Schedule
 from instances.models import ServiceInstance, Status, StopMode
 from notifications.services import notify
-from operations.models import LIFECYCLE_KINDS, Kind, Operation, OperationStatus, Source
+from operations.models import LIFECYCLE_KINDS, Kind, Operation, OperationStatus
 from operations.services import OperationRefused, request_operation
 
 logger = logging.getLogger("nestops.schedules")
@@ -390,8 +391,7 @@ def _start(schedule: Schedule, now: datetime, grace: timedelta, report: Schedule
             instance=instance,
             kind=Kind.START,
             params={"reason": "schedule"},
-            actor=None,
-            source=Source.SCHEDULE,
+            requester=Requester.policy(Source.SCHEDULE),
         )
     except OperationRefused as exc:
         _wait_or_give_up(schedule, now, grace, exc.message, report)
@@ -461,8 +461,7 @@ def _stop(schedule: Schedule, report: ScheduleReport) -> None:
             instance=instance,
             kind=Kind.STOP,
             params={"mode": StopMode.STOP_CHARGING, "reason": "schedule"},
-            actor=None,
-            source=Source.SCHEDULE,
+            requester=Requester.policy(Source.SCHEDULE),
         )
     except OperationRefused as exc:
         report.waiting[instance.public_id] = exc.code

@@ -22,6 +22,8 @@ import time
 
 from harness import ROOT, median, report, setup_django, start_cloudsim, workdir
 
+from accounts.requester import Requester
+
 MEGABYTES = int(os.environ.get("BENCH_DOWNLOAD_MB", "200"))
 HOSTS = 10
 SLOW_MEGABYTES = 50
@@ -54,11 +56,12 @@ def main() -> None:
     from django.conf import settings
     from fleet import REGION, build_fleet
 
+    from accounts.requester import Source
     from cloud import oos
     from hostfiles import services as host_files
     from instances.models import ServiceInstance
     from operations import scripts
-    from operations.models import Operation, OperationStatus, Source
+    from operations.models import Operation, OperationStatus
     from tests.fileserver import serve
 
     settings.NESTOPS_POLL_SECONDS = 0.05
@@ -106,8 +109,7 @@ def main() -> None:
                     url=url,
                     kind="checkpoint",
                     filename=name,
-                    actor=None,
-                    source=Source.API,
+                    requester=Requester.policy(Source.API),
                 )
                 return operation
 

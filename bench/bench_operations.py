@@ -25,6 +25,8 @@ from harness import (
     workdir,
 )
 
+from accounts.requester import Requester
+
 HOSTS = int(os.environ.get("BENCH_OPERATION_HOSTS", "1000"))
 THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "8"))
 # Workers in several processes need a server database and broker: PostgreSQL and Redis on
@@ -82,7 +84,7 @@ def main() -> None:
         instance.refresh_from_db()
         kind = Kind.START if instance.status == Status.STOPPED else Kind.STOP
         queued.append(
-            request_operation(instance=instance, kind=kind, actor=None, source="api")[0].pk
+            request_operation(instance=instance, kind=kind, requester=Requester(source="api"))[0].pk
         )
     submit_ms = (time.perf_counter() - submit_started) * 1000 / len(queued)
 
@@ -132,7 +134,9 @@ def main() -> None:
         for instance in ServiceInstance.objects.order_by("pk")[:100]:
             kind = Kind.START if instance.status == Status.STOPPED else Kind.STOP
             latency_ids.append(
-                request_operation(instance=instance, kind=kind, actor=None, source="api")[0].pk
+                request_operation(instance=instance, kind=kind, requester=Requester(source="api"))[
+                    0
+                ].pk
             )
             time.sleep(0.1)
         wait_all_finished(latency_ids, timeout=300)

@@ -1,8 +1,9 @@
 """The usage ledger: one open ``UsageInterval`` per instance, closed and replaced whenever what
 the instance costs changes.
 
-``record_status()`` is called by ``instances.services.change_status()`` (and when an instance
-is created) inside the caller's transaction, with the instance row locked by the caller. It
+``record_status()`` follows ``instances.lifecycle.status_changed``, sent by ``change_status()``
+(and when an instance is created) inside the caller's transaction, with the instance row locked
+by the caller. It
 makes no cloud call: the rate comes from the ``PriceQuote`` table, refreshed ahead of time by
 the operations' price step and the ``billing.refresh_prices`` job. Without a fresh quote the
 interval takes the last known rate and is marked ``rate_estimated``; with no rate known at all
@@ -24,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -135,6 +137,12 @@ def rate_for(
 
 def open_interval(instance: ServiceInstance) -> UsageInterval | None:
     return UsageInterval.objects.filter(instance=instance, ended_at__isnull=True).first()
+
+
+def on_status_changed(
+    sender: Any, *, instance: ServiceInstance, at: datetime | None, **kwargs: Any
+) -> None:
+    record_status(instance, at=at)
 
 
 def record_status(instance: ServiceInstance, *, at: datetime | None = None) -> UsageInterval | None:

@@ -19,11 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.requester import Requester, Source
 from billing import money, selectors
 from budgets.models import AlertKind, Budget, BudgetAlert
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
 from notifications.services import notify
-from operations.models import Kind, Source
+from operations.models import Kind
 from operations.services import OperationRefused, request_operation
 
 logger = logging.getLogger("nestops.billing")
@@ -151,8 +152,7 @@ def _stop_hosts(
                 instance=host,
                 kind=Kind.STOP,
                 params={"mode": StopMode.STOP_CHARGING},
-                actor=None,
-                source=Source.BUDGET,
+                requester=Requester.policy(Source.BUDGET),
             )
         except OperationRefused as exc:
             skipped.append({"instance": host.public_id, "reason": exc.message})

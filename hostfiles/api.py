@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, Team
+from accounts.requester import Requester, Source
 from hostfiles import services as host_files
 from hostfiles.models import Extension, ModelFile, ModelKind, SourceToken, TokenProvider
 from hostfiles.serializers import (
@@ -36,9 +37,8 @@ from hostfiles.serializers import (
 )
 from instances.api import idempotency_key
 from instances.models import ServiceInstance
-from instances.services import delete_source_token, set_source_token
-from nestops.api import ACCEPTED, TeamRolePermission, client_address, has_role
-from operations.models import Operation, Source
+from nestops.api import ACCEPTED, TeamRolePermission, has_role
+from operations.models import Operation
 from operations.serializers import OperationDetailSerializer
 
 
@@ -69,13 +69,9 @@ class OnInstance:
             self._instance = found
         return self._instance
 
-    def asked_by(self, request: Request) -> dict[str, Any]:
-        return {
-            "actor": request.user,
-            "source": Source.API,
-            "remote_addr": client_address(request),
-            "idempotency_key": idempotency_key(request),
-        }
+    def asked_by(self, request: Request) -> dict[str, Requester]:
+        key = idempotency_key(request)
+        return {"requester": Requester.of(request, source=Source.API, idempotency_key=key)}
 
 
 # --- model files -----------------------------------------------------------------------------
@@ -272,21 +268,19 @@ class SourceTokenView(APIView):
         provider = _provider(provider)
         incoming = SourceTokenSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        row = set_source_token(
+        row = host_files.set_source_token(
             team=team,
             provider=provider,
             token=incoming.validated_data["token"],
-            actor=request.user,
-            remote_addr=client_address(request),
+            requester=Requester.of(request, source=Source.API),
         )
         return Response(token_status(provider, row))
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, slug: str, provider: str) -> Response:
-        delete_source_token(
+        host_files.delete_source_token(
             team=_team(request, slug, Role.ADMIN),
             provider=_provider(provider),
-            actor=request.user,
-            remote_addr=client_address(request),
+            requester=Requester.of(request, source=Source.API),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

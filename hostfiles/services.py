@@ -14,11 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.models import AuditAction, AuditEvent, Team
+from accounts.requester import Requester
 from hostfiles import previews
 from hostfiles import rules as file_rules
-from hostfiles.models import Extension, ModelFile
+from hostfiles.models import Extension, ModelFile, SourceToken
 from instances.models import ServiceInstance
 from operations.models import Kind, Operation
 from operations.services import InvalidRequest, OperationRefused, request_operation
@@ -38,13 +41,14 @@ def _collect(checks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
     return values
 
 
-def _is_retry(actor: Any, idempotency_key: str) -> bool:
+def _is_retry(requester: Requester) -> bool:
     """A repeated request: ``request_operation`` answers it with the earlier operation, so the
     checks of what is on the host (which that operation changed) must not refuse it first."""
-    if not idempotency_key:
+    if not requester.idempotency_key:
         return False
-    owner = actor if getattr(actor, "is_authenticated", False) else None
-    return Operation.objects.filter(actor=owner, idempotency_key=idempotency_key).exists()
+    return Operation.objects.filter(
+        actor=requester.user, idempotency_key=requester.idempotency_key
+    ).exists()
 
 
 # --- models ----------------------------------------------------------------------------------
@@ -95,10 +99,7 @@ def request_download(
     directory: str = "",
     sha256: str = "",
     overwrite: bool = False,
-    actor: Any,
-    source: str,
-    remote_addr: str | None = None,
-    idempotency_key: str = "",
+    requester: Requester,
 ) -> tuple[Operation, bool]:
     params: dict[str, Any] = download_params(
         url=url, kind=kind, filename=filename, directory=directory, sha256=sha256
@@ -106,7 +107,7 @@ def request_download(
     if (
         not overwrite
         and ModelFile.objects.filter(instance=instance, path=params["path"]).exists()
-        and not _is_retry(actor, idempotency_key)
+        and not _is_retry(requester)
     ):
         raise OperationRefused(
             "model_exists",
@@ -119,10 +120,7 @@ def request_download(
         instance=instance,
         kind=Kind.DOWNLOAD_MODEL,
         params=params,
-        actor=actor,
-        source=source,
-        remote_addr=remote_addr,
-        idempotency_key=idempotency_key,
+        requester=requester,
     )
 
 
@@ -134,19 +132,13 @@ def _model_params(model_file: ModelFile) -> dict[str, str]:
 def request_model_delete(
     *,
     model_file: ModelFile,
-    actor: Any,
-    source: str,
-    remote_addr: str | None = None,
-    idempotency_key: str = "",
+    requester: Requester,
 ) -> tuple[Operation, bool]:
     return request_operation(
         instance=model_file.instance,
         kind=Kind.DELETE_MODEL,
         params=_model_params(model_file),
-        actor=actor,
-        source=source,
-        remote_addr=remote_addr,
-        idempotency_key=idempotency_key,
+        requester=requester,
     )
 
 
@@ -154,10 +146,7 @@ def request_preview(
     *,
     model_file: ModelFile,
     png: bytes,
-    actor: Any,
-    source: str,
-    remote_addr: str | None = None,
-    idempotency_key: str = "",
+    requester: Requester,
 ) -> tuple[Operation, bool]:
     """Places ``png`` (made by ``previews.make_preview``) next to the model on its host."""
     _collect({"image": lambda: previews.check_preview_png(png)})
@@ -171,10 +160,7 @@ def request_preview(
         instance=model_file.instance,
         kind=Kind.SET_PREVIEW,
         params=params,
-        actor=actor,
-        source=source,
-        remote_addr=remote_addr,
-        idempotency_key=idempotency_key,
+        requester=requester,
         state={"preview_png": base64.b64encode(png).decode("ascii")},
     )
 
@@ -207,14 +193,11 @@ def request_extension_install(
     name: str = "",
     ref: str = "",
     restart_webui: bool = True,
-    actor: Any,
-    source: str,
-    remote_addr: str | None = None,
-    idempotency_key: str = "",
+    requester: Requester,
 ) -> tuple[Operation, bool]:
     params: dict[str, Any] = extension_params(url=url, name=name, ref=ref)
     if Extension.objects.filter(instance=instance, name=params["name"]).exists() and not _is_retry(
-        actor, idempotency_key
+        requester
     ):
         raise OperationRefused(
             "extension_exists",
@@ -227,10 +210,7 @@ def request_extension_install(
         instance=instance,
         kind=Kind.INSTALL_EXTENSION,
         params=params,
-        actor=actor,
-        source=source,
-        remote_addr=remote_addr,
-        idempotency_key=idempotency_key,
+        requester=requester,
     )
 
 
@@ -239,10 +219,7 @@ def request_extension_update(
     extension: Extension,
     ref: str | None = None,
     restart_webui: bool = True,
-    actor: Any,
-    source: str,
-    remote_addr: str | None = None,
-    idempotency_key: str = "",
+    requester: Requester,
 ) -> tuple[Operation, bool]:
     """Fetches the extension's ``ref`` (its current one when ``None``) and checks it out."""
     if not extension.remote_url:
@@ -261,10 +238,7 @@ def request_extension_update(
         instance=extension.instance,
         kind=Kind.UPDATE_EXTENSION,
         params=params,
-        actor=actor,
-        source=source,
-        remote_addr=remote_addr,
-        idempotency_key=idempotency_key,
+        requester=requester,
     )
 
 
@@ -272,10 +246,7 @@ def request_extension_remove(
     *,
     extension: Extension,
     restart_webui: bool = True,
-    actor: Any,
-    source: str,
-    remote_addr: str | None = None,
-    idempotency_key: str = "",
+    requester: Requester,
 ) -> tuple[Operation, bool]:
     name = _collect({"name": lambda: file_rules.validate_extension_name(extension.name)})["name"]
     return request_operation(
@@ -287,27 +258,53 @@ def request_extension_remove(
             "restart_webui": bool(restart_webui),
             "target": f"extension:{name}",
         },
-        actor=actor,
-        source=source,
-        remote_addr=remote_addr,
-        idempotency_key=idempotency_key,
+        requester=requester,
     )
 
 
 def request_inventory_refresh(
     *,
     instance: ServiceInstance,
-    actor: Any,
-    source: str,
-    remote_addr: str | None = None,
-    idempotency_key: str = "",
+    requester: Requester,
 ) -> tuple[Operation, bool]:
     return request_operation(
         instance=instance,
         kind=Kind.REFRESH_INVENTORY,
         params={"target": "inventory"},
-        actor=actor,
-        source=source,
-        remote_addr=remote_addr,
-        idempotency_key=idempotency_key,
+        requester=requester,
     )
+
+
+# --- model site tokens -----------------------------------------------------------------------
+
+
+def set_source_token(*, team: Team, provider: str, token: str, requester: Requester) -> SourceToken:
+    """Stores (or replaces) the team's token for a model site; the audit event names the site,
+    never the token."""
+    token = file_rules.validate_token(token)
+    with transaction.atomic():
+        row, _created = SourceToken.objects.update_or_create(
+            team=team, provider=provider, defaults={"token": token, "updated_by": requester.user}
+        )
+        AuditEvent.objects.create(
+            actor=requester.user,
+            team=team,
+            action=AuditAction.SOURCE_TOKEN_SET,
+            target=provider,
+            remote_addr=requester.address,
+        )
+    return row
+
+
+def delete_source_token(*, team: Team, provider: str, requester: Requester) -> bool:
+    with transaction.atomic():
+        deleted, _rows = SourceToken.objects.filter(team=team, provider=provider).delete()
+        if deleted:
+            AuditEvent.objects.create(
+                actor=requester.user,
+                team=team,
+                action=AuditAction.SOURCE_TOKEN_DELETED,
+                target=provider,
+                remote_addr=requester.address,
+            )
+    return bool(deleted)

@@ -16,13 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
+from accounts.requester import Requester, Source
 from hostfiles import services as host_files
 from hostfiles.forms import DownloadForm, ExtensionForm, PreviewForm
 from hostfiles.models import Extension, ModelFile, ModelKind
 from instances.models import ServiceInstance, Status
 from instances.views import is_htmx, require_operator, visible_instance
 from nestops.api import has_role
-from operations.models import HOST_FILE_KINDS, Operation, Source
+from operations.models import HOST_FILE_KINDS, Operation
 from operations.services import OperationRefused
 
 PAGE_SIZE = 100
@@ -93,12 +94,8 @@ def _requested(
     return redirect("hostfiles:files", public_id=public_id)
 
 
-def _asked_by(request: HttpRequest) -> dict[str, Any]:
-    return {
-        "actor": request.user,
-        "source": Source.DASHBOARD,
-        "remote_addr": request.META.get("REMOTE_ADDR"),
-    }
+def _asked_by(request: HttpRequest) -> dict[str, Requester]:
+    return {"requester": Requester.of(request, source=Source.DASHBOARD)}
 
 
 @login_required

@@ -5,8 +5,9 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from accounts.requester import Requester, Source
 from instances.models import ServiceInstance
-from operations.models import Kind, Source
+from operations.models import Kind
 from operations.services import OperationRefused, request_operation
 
 
@@ -18,9 +19,7 @@ def _act(kind: str, label: str, params: dict[str, Any] | None = None) -> Any:
                     instance=instance,
                     kind=kind,
                     params=params or {},
-                    actor=request.user,
-                    source=Source.ADMIN,
-                    remote_addr=request.META.get("REMOTE_ADDR"),
+                    requester=Requester.of(request, source=Source.ADMIN),
                 )
             except OperationRefused as exc:
                 modeladmin.message_user(

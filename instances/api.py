@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.requester import Requester, Source
 from billing.selectors import with_costs
 from instances import catalog
 from instances.models import ChargeType, ServiceInstance, Status
@@ -32,11 +33,11 @@ from instances.serializers import (
     StopSerializer,
     iso_time,
 )
-from instances.services import NewInstance, create_instance, reveal_credentials, update_instance
-from nestops.api import ACCEPTED, TeamRolePermission, client_address
-from operations.models import LIFECYCLE_KINDS, Kind, Operation, Source
+from instances.services import NewInstance, reveal_credentials, update_instance
+from nestops.api import ACCEPTED, TeamRolePermission
+from operations.models import LIFECYCLE_KINDS, Kind, Operation
 from operations.serializers import OperationDetailSerializer
-from operations.services import IdempotencyKeyReused, request_operation
+from operations.services import IdempotencyKeyReused, request_deploy, request_operation
 
 IDEMPOTENCY_HEADER = "HTTP_IDEMPOTENCY_KEY"
 
@@ -150,12 +151,9 @@ class InstanceViewSet(
         incoming = InstanceCreateSerializer(data=request.data, context={"request": request})
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
-        instance, operation = create_instance(
+        instance, operation = request_deploy(
             spec=NewInstance(**data),
-            actor=request.user,
-            source=self.source(),
-            remote_addr=client_address(request),
-            idempotency_key=key,
+            requester=Requester.of(request, source=self.source(), idempotency_key=key),
             fingerprint=_create_fingerprint(request) if key else "",
         )
         return self._created(instance, operation)
@@ -197,8 +195,7 @@ class InstanceViewSet(
         update_instance(
             instance=instance,
             changes=dict(incoming.validated_data),
-            actor=request.user,
-            remote_addr=client_address(request),
+            requester=Requester.of(request, source=self.source()),
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=instance.pk)).data)
 
@@ -215,10 +212,9 @@ class InstanceViewSet(
             instance=instance,
             kind=kind,
             params=params,
-            actor=request.user,
-            source=self.source(),
-            remote_addr=client_address(request),
-            idempotency_key=idempotency_key(request),
+            requester=Requester.of(
+                request, source=self.source(), idempotency_key=idempotency_key(request)
+            ),
         )
         location = reverse("api:operation-detail", kwargs={"public_id": operation.public_id})
         return Response(
@@ -269,10 +265,7 @@ class InstanceViewSet(
         """The WebUI user and password; every call is recorded as an audit event."""
         instance = self.get_object()
         revealed = reveal_credentials(
-            instance=instance,
-            actor=request.user,
-            remote_addr=client_address(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            instance=instance, requester=Requester.of(request, source=self.source())
         )
         return Response(revealed, headers={"Cache-Control": "no-store"})
 

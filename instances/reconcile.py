@@ -109,7 +109,7 @@ def _correct(
     report: ReconcileReport,
     host: ecs.Instance | None = None,
 ) -> None:
-    from instances.services import change_status
+    from instances.lifecycle import change_status
 
     with transaction.atomic():
         # An operation accepted since the read changed the status (and its time): leave it be.

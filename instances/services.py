@@ -12,9 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import AuditAction, AuditEvent, Team
-from billing import ledger
-from hostfiles import rules as file_rules
-from hostfiles.models import SourceToken
+from accounts.requester import Requester
+from instances import lifecycle
 from instances.models import ServiceInstance, Status
 
 WEBUI_PASSWORD_ALPHABET = string.ascii_letters + string.digits
@@ -36,38 +35,6 @@ def webui_endpoint(instance: ServiceInstance) -> str:
         instance_id=instance.cloud_instance_id,
         sim_endpoint=settings.NESTOPS_SIM_ENDPOINT,
     )
-
-
-def change_status(
-    instance: ServiceInstance,
-    status: str,
-    *,
-    reason: str = "",
-    stopped_mode: str = "",
-    extra_fields: tuple[str, ...] = (),
-) -> None:
-    """The one way an instance's status changes; call it inside the caller's transaction.
-
-    The billing ledger follows in the same transaction: the interval of the old state closes
-    and the new one opens at the moment the status changed.
-    """
-    changed = status != instance.status
-    instance.set_status(status, reason)
-    if status == Status.STOPPED:
-        instance.stopped_mode = stopped_mode
-    instance.save(
-        update_fields=[
-            "status",
-            "status_reason",
-            "status_changed_at",
-            "stopped_mode",
-            "running_since",
-            "deleted_at",
-            "updated_at",
-            *extra_fields,
-        ]
-    )
-    ledger.record_status(instance, at=instance.status_changed_at if changed else None)
 
 
 @dataclass(frozen=True)
@@ -94,32 +61,24 @@ class NewInstance:
     host_password: str = ""
 
 
-def create_instance(
-    *,
-    spec: NewInstance,
-    actor: Any,
-    source: str,
-    remote_addr: str | None = None,
-    idempotency_key: str = "",
-    fingerprint: str = "",
-) -> tuple[ServiceInstance, Any]:
-    """Saves the instance and its deploy operation together; the deploy starts on commit."""
-    from operations.services import create_deploy_operation
-
+def create_instance(*, spec: NewInstance, requester: Requester) -> ServiceInstance:
+    """Saves a new instance, deploying; ``operations.services.request_deploy`` calls this and
+    saves its deploy operation in the same transaction."""
     existing_network = bool(spec.vpc_id)
+    prepaid = spec.charge_type == "PrePaid"
     with transaction.atomic():
         instance = ServiceInstance.objects.create(
             team=spec.team,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=requester.user,
             name=spec.name,
             template=spec.template,
             region=spec.region,
             zone=spec.zone,
             instance_type=spec.instance_type,
             charge_type=spec.charge_type,
-            period=spec.period if spec.charge_type == "PrePaid" else None,
-            period_unit=(spec.period_unit or "Month") if spec.charge_type == "PrePaid" else "",
-            auto_renew=spec.auto_renew if spec.charge_type == "PrePaid" else False,
+            period=spec.period if prepaid else None,
+            period_unit=(spec.period_unit or "Month") if prepaid else "",
+            auto_renew=spec.auto_renew if prepaid else False,
             system_disk_size=spec.system_disk_size,
             bandwidth_out=spec.bandwidth_out,
             vpc_cidr="" if existing_network else spec.vpc_cidr,
@@ -132,24 +91,16 @@ def create_instance(
             host_password=spec.host_password,
             status=Status.DEPLOYING,
         )
-        operation = create_deploy_operation(
-            instance=instance,
-            actor=actor,
-            source=source,
-            remote_addr=remote_addr,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint,
-        )
         # The deploying interval opens with the host: a new instance is charged from here.
-        ledger.record_status(instance, at=instance.status_changed_at)
-    return instance, operation
+        lifecycle.opened(instance)
+    return instance
 
 
 UPDATABLE_FIELDS = ("name", "auto_renew")
 
 
 def update_instance(
-    *, instance: ServiceInstance, changes: dict[str, Any], actor: Any, remote_addr: str | None
+    *, instance: ServiceInstance, changes: dict[str, Any], requester: Requester
 ) -> ServiceInstance:
     """Changes settings that do not need the cloud (name, auto-renew), with an audit event."""
     changed = {k: v for k, v in changes.items() if k in UPDATABLE_FIELDS}
@@ -159,27 +110,25 @@ def update_instance(
             setattr(instance, key, value)
         instance.save(update_fields=[*changed, "updated_at"])
         AuditEvent.objects.create(
-            actor=actor,
+            actor=requester.user,
             team=instance.team,
             action=AuditAction.INSTANCE_UPDATED,
             target=instance.public_id,
             details={"before": before, "after": changed},
-            remote_addr=remote_addr,
+            remote_addr=requester.address,
         )
     return instance
 
 
-def reveal_credentials(
-    *, instance: ServiceInstance, actor: Any, remote_addr: str | None, user_agent: str = ""
-) -> dict[str, str]:
+def reveal_credentials(*, instance: ServiceInstance, requester: Requester) -> dict[str, str]:
     """The WebUI user and password, recorded as an audit event."""
     AuditEvent.objects.create(
-        actor=actor,
+        actor=requester.user,
         team=instance.team,
         action=AuditAction.CREDENTIALS_REVEALED,
         target=instance.public_id,
-        remote_addr=remote_addr,
-        user_agent=user_agent[:200],
+        remote_addr=requester.address,
+        user_agent=requester.user_agent,
     )
     return {
         "webui_user": instance.webui_user,
@@ -187,37 +136,3 @@ def reveal_credentials(
         "webui_endpoint": instance.webui_endpoint,
         "revealed_at": timezone.now().isoformat(),
     }
-
-
-def set_source_token(
-    *, team: Team, provider: str, token: str, actor: Any, remote_addr: str | None
-) -> SourceToken:
-    """Stores (or replaces) the team's token for a model site; the audit event names the site,
-    never the token."""
-    token = file_rules.validate_token(token)
-    with transaction.atomic():
-        row, _created = SourceToken.objects.update_or_create(
-            team=team, provider=provider, defaults={"token": token, "updated_by": actor}
-        )
-        AuditEvent.objects.create(
-            actor=actor,
-            team=team,
-            action=AuditAction.SOURCE_TOKEN_SET,
-            target=provider,
-            remote_addr=remote_addr,
-        )
-    return row
-
-
-def delete_source_token(*, team: Team, provider: str, actor: Any, remote_addr: str | None) -> bool:
-    with transaction.atomic():
-        deleted, _rows = SourceToken.objects.filter(team=team, provider=provider).delete()
-        if deleted:
-            AuditEvent.objects.create(
-                actor=actor,
-                team=team,
-                action=AuditAction.SOURCE_TOKEN_DELETED,
-                target=provider,
-                remote_addr=remote_addr,
-            )
-    return bool(deleted)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.preferences import allows, current_team
+from accounts.requester import Requester, Source
 from autostop.policy import related
 from autostop.status import idle_status
 from billing import dashboard as billing_dashboard
@@ -30,9 +31,9 @@ from instances import catalog
 from instances.api import active_lifecycle_prefetch
 from instances.forms import InstanceForm
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
-from instances.services import create_instance, reveal_credentials
-from operations.models import Kind, Operation, Source
-from operations.services import OperationRefused, request_operation
+from instances.services import reveal_credentials
+from operations.models import Kind, Operation
+from operations.services import OperationRefused, request_deploy, request_operation
 
 PAGE_SIZE = 50
 TIMELINE_LENGTH = 20
@@ -215,11 +216,9 @@ def instance_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = InstanceForm(request.POST, team=team)
         if form.is_valid():
-            instance, _operation = create_instance(
+            instance, _operation = request_deploy(
                 spec=form.new_instance(),
-                actor=request.user,
-                source=Source.DASHBOARD,
-                remote_addr=request.META.get("REMOTE_ADDR"),
+                requester=Requester.of(request, source=Source.DASHBOARD),
             )
             messages.success(
                 request, _("Deploying %(name)s. This page follows it.") % {"name": instance.name}
@@ -402,9 +401,7 @@ def instance_action(request: HttpRequest, public_id: str, action: str) -> HttpRe
             instance=instance,
             kind=ACTIONS[action],
             params=params,
-            actor=request.user,
-            source=Source.DASHBOARD,
-            remote_addr=request.META.get("REMOTE_ADDR"),
+            requester=Requester.of(request, source=Source.DASHBOARD),
         )
     except OperationRefused as exc:
         messages.error(request, exc.message)
@@ -424,10 +421,7 @@ def instance_credentials(request: HttpRequest, public_id: str) -> HttpResponse:
     instance = visible_instance(request, public_id)
     require_operator(request, instance)
     credentials = reveal_credentials(
-        instance=instance,
-        actor=request.user,
-        remote_addr=request.META.get("REMOTE_ADDR"),
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        instance=instance, requester=Requester.of(request, source=Source.DASHBOARD)
     )
     response = render(
         request, "instances/_credentials.html", {"instance": instance, "credentials": credentials}

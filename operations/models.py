@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, TeamScopedQuerySet
+from accounts.requester import Source
 from instances.models import ServiceInstance
 from nestops.ids import new_operation_id
 
@@ -59,16 +60,6 @@ TERMINAL_STATUSES = (
     OperationStatus.FAILED,
     OperationStatus.CANCELLED,
 )
-
-
-class Source(models.TextChoices):
-    DASHBOARD = "dashboard", _("Dashboard")
-    API = "api", _("API")
-    ADMIN = "admin", _("Admin")
-    IDLE_POLICY = "idle_policy", _("Idle policy")
-    SCHEDULE = "schedule", _("Schedule")
-    BUDGET = "budget", _("Budget")
-    SYSTEM = "system", _("System")
 
 
 class OperationQuerySet(TeamScopedQuerySet):

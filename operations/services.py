@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -13,8 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.requester import Requester
+from instances import lifecycle
 from instances.models import ServiceInstance, Status
-from instances.services import change_status
+from instances.services import NewInstance, create_instance
 from operations.models import HOST_FILE_KINDS, LIFECYCLE_KINDS, Kind, Operation
 
 
@@ -95,25 +96,11 @@ class InvalidRequest(OperationRefused):
         super().__init__("invalid", f"{field}: {messages[0]}", errors)
 
 
-@dataclass(frozen=True)
-class Transition:
-    allowed_from: tuple[str, ...]
-    during: str
+def action_for(kind: str) -> lifecycle.Action:
+    """What the instance must be for ``kind``, and what it is while it runs."""
+    return lifecycle.HOST_WORK if kind in HOST_FILE_KINDS else lifecycle.ACTIONS[kind]
 
 
-TRANSITIONS: dict[str, Transition] = {
-    Kind.DEPLOY: Transition((Status.DEPLOY_FAILED,), Status.DEPLOYING),
-    Kind.START: Transition((Status.STOPPED,), Status.STARTING),
-    Kind.STOP: Transition((Status.RUNNING,), Status.STOPPING),
-    Kind.RESTART: Transition((Status.RUNNING,), Status.RESTARTING),
-    Kind.RESIZE: Transition((Status.STOPPED,), Status.RESIZING),
-    Kind.DELETE: Transition(
-        tuple(s for s in Status.values if s not in (Status.DELETED, Status.DELETING)),
-        Status.DELETING,
-    ),
-    # File operations need a running host and leave its status as it is.
-    **{kind: Transition((Status.RUNNING,), Status.RUNNING) for kind in HOST_FILE_KINDS},
-}
 # Taking the host away kills whatever runs on it: these ask the other operations to cancel
 # first, and their handlers wait for them to end.
 CANCELS_OTHER_OPERATIONS = (Kind.DELETE, Kind.STOP, Kind.RESTART)
@@ -140,10 +127,7 @@ def _new_operation(
     instance: ServiceInstance,
     kind: str,
     params: dict[str, Any],
-    actor: Any,
-    source: str,
-    remote_addr: str | None,
-    idempotency_key: str = "",
+    requester: Requester,
     fingerprint: str = "",
     state: dict[str, Any] | None = None,
 ) -> Operation:
@@ -153,10 +137,10 @@ def _new_operation(
         kind=kind,
         params=params,
         state=state or {},
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        source=source,
-        remote_addr=remote_addr,
-        idempotency_key=idempotency_key,
+        actor=requester.user,
+        source=requester.source,
+        remote_addr=requester.address,
+        idempotency_key=requester.idempotency_key,
         request_fingerprint=fingerprint,
         deadline_at=_deadline(kind),
     )
@@ -164,30 +148,25 @@ def _new_operation(
     return operation
 
 
-def create_deploy_operation(
-    *,
-    instance: ServiceInstance,
-    actor: Any,
-    source: str,
-    remote_addr: str | None,
-    idempotency_key: str = "",
-    fingerprint: str = "",
-) -> Operation:
-    """The first deploy of a new instance (called by ``instances.services.create_instance``)."""
-    return _new_operation(
-        instance=instance,
-        kind=Kind.DEPLOY,
-        params={"from_status": Status.DEPLOYING},
-        actor=actor,
-        source=source,
-        remote_addr=remote_addr,
-        idempotency_key=idempotency_key,
-        fingerprint=fingerprint,
-    )
+def request_deploy(
+    *, spec: NewInstance, requester: Requester, fingerprint: str = ""
+) -> tuple[ServiceInstance, Operation]:
+    """A new instance and its deploy operation, saved together; the deploy starts on commit.
+    ``fingerprint`` identifies the request an idempotency key was first used for."""
+    with transaction.atomic():
+        instance = create_instance(spec=spec, requester=requester)
+        operation = _new_operation(
+            instance=instance,
+            kind=Kind.DEPLOY,
+            params={"from_status": Status.DEPLOYING},
+            requester=requester,
+            fingerprint=fingerprint,
+        )
+    return instance, operation
 
 
 def _check_transition(instance: ServiceInstance, kind: str) -> None:
-    rule = TRANSITIONS[kind]
+    rule = action_for(kind)
     if instance.status not in rule.allowed_from:
         allowed = ", ".join(str(Status(s).label) for s in rule.allowed_from)
         raise OperationRefused(
@@ -221,10 +200,7 @@ def request_operation(
     instance: ServiceInstance,
     kind: str,
     params: dict[str, Any] | None = None,
-    actor: Any,
-    source: str,
-    remote_addr: str | None = None,
-    idempotency_key: str = "",
+    requester: Requester,
     state: dict[str, Any] | None = None,
 ) -> tuple[Operation, bool]:
     """Accepts an operation on an instance; returns (operation, created).
@@ -234,8 +210,9 @@ def request_operation(
     handler's private state (data too large or too internal for ``params``).
     """
     params = dict(params or {})
+    idempotency_key = requester.idempotency_key
     fingerprint = request_fingerprint(instance, kind, params) if idempotency_key else ""
-    actor_or_none = actor if getattr(actor, "is_authenticated", False) else None
+    actor_or_none = requester.user
     try:
         with transaction.atomic():
             if idempotency_key:
@@ -254,11 +231,11 @@ def request_operation(
                 .select_related("instance")
                 .order_by("created_at")
             )
-            lifecycle = [op for op in active if op.kind in LIFECYCLE_KINDS]
+            taking_host = [op for op in active if op.kind in LIFECYCLE_KINDS]
             if kind == Kind.DELETE:
-                blocking = [op for op in lifecycle if op.kind == Kind.DELETE]
+                blocking = [op for op in taking_host if op.kind == Kind.DELETE]
             else:
-                blocking = lifecycle
+                blocking = taking_host
             if blocking:
                 raise OperationConflict(blocking[0])
             _check_transition(locked, kind)
@@ -270,10 +247,7 @@ def request_operation(
                 instance=locked,
                 kind=kind,
                 params={**params, "from_status": locked.status},
-                actor=actor,
-                source=source,
-                remote_addr=remote_addr,
-                idempotency_key=idempotency_key,
+                requester=requester,
                 fingerprint=fingerprint,
                 state=state,
             )
@@ -283,8 +257,8 @@ def request_operation(
                     other.next_attempt_at = timezone.now()
                     other.save(update_fields=["cancel_requested", "next_attempt_at"])
                     _enqueue_on_commit(other)
-            if TRANSITIONS[kind].during != locked.status:
-                change_status(locked, TRANSITIONS[kind].during)
+            if action_for(kind).during != locked.status:
+                lifecycle.change_status(locked, action_for(kind).during)
     except IntegrityError:
         # Two requests raced past the checks; the database constraint kept one of them.
         if idempotency_key:

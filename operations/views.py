@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.preferences import allows, current_team
-from operations.models import ACTIVE_STATUSES, Kind, Operation, OperationStatus, Source
+from accounts.requester import Source
+from operations.models import ACTIVE_STATUSES, Kind, Operation, OperationStatus
 from operations.services import OperationRefused, cancel_operation
 
 PAGE_SIZE = 50

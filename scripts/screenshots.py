@@ -111,11 +111,12 @@ def wait(predicate, timeout: float = 300) -> None:
 
 def capture(port: int, sim, users) -> None:
     from accounts.models import Membership, Role, Team
+    from accounts.requester import Requester
     from cloud import ecs
     from instances.models import ServiceInstance
-    from instances.services import NewInstance, create_instance
+    from instances.services import NewInstance
     from operations.models import Kind
-    from operations.services import request_operation
+    from operations.services import request_deploy, request_operation
 
     team = Team.objects.create(name="Studio", slug="studio")
     user = users.objects.create_user("operator", password="screenshots-1")
@@ -131,7 +132,7 @@ def capture(port: int, sim, users) -> None:
         ("night-batch", "ecs.gn6i-c8g1.2xlarge"),
     ]
     created = [
-        create_instance(
+        request_deploy(
             spec=NewInstance(
                 team=team,
                 name=name,
@@ -140,8 +141,7 @@ def capture(port: int, sim, users) -> None:
                 zone=zone,
                 instance_type=kind,
             ),
-            actor=user,
-            source="dashboard",
+            requester=Requester(source="dashboard", actor=user),
         )[0]
         for name, kind in specs
     ]
@@ -150,11 +150,10 @@ def capture(port: int, sim, users) -> None:
         instance=created[2],
         kind=Kind.STOP,
         params={"mode": "StopCharging"},
-        actor=user,
-        source="dashboard",
+        requester=Requester(source="dashboard", actor=user),
     )
     wait(lambda: ServiceInstance.objects.get(pk=created[2].pk).status == "stopped")
-    create_instance(
+    request_deploy(
         spec=NewInstance(
             team=team,
             name="forge-test",
@@ -163,8 +162,7 @@ def capture(port: int, sim, users) -> None:
             zone=zone,
             instance_type="ecs.gn6i-c4g1.xlarge",
         ),
-        actor=user,
-        source="api",
+        requester=Requester(source="api", actor=user),
     )
 
     from playwright.sync_api import sync_playwright

@@ -7,11 +7,13 @@ import time
 
 from django.utils import timezone
 
+from accounts.requester import Requester, Source
 from cloud import ecs
 from instances.models import ServiceInstance
-from instances.services import NewInstance, create_instance
+from instances.services import NewInstance
 from operations import runner
-from operations.models import TERMINAL_STATUSES, Operation, Source
+from operations.models import TERMINAL_STATUSES, Operation
+from operations.services import request_deploy
 
 REGION = "cn-hangzhou"
 
@@ -54,4 +56,4 @@ def deploy(team, alice, sim, *, offer=None, **overrides) -> tuple[ServiceInstanc
         instance_type=instance_type,
         **overrides,
     )
-    return create_instance(spec=spec, actor=alice, source=Source.API)
+    return request_deploy(spec=spec, requester=Requester(source=Source.API, actor=alice))

@@ -14,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from instances import lifecycle
 from instances.models import ServiceInstance
 from operations.models import Operation
 
@@ -76,6 +77,33 @@ class StepContext:
     def request_id(self, request_id: str | None) -> None:
         if request_id:
             self.request_ids.append(request_id)
+
+    def settle(
+        self,
+        status: str,
+        *,
+        reason: str = "",
+        stopped_mode: str = "",
+        extra_fields: tuple[str, ...] = (),
+    ) -> bool:
+        """Sets the instance's status as this operation ends. When another operation took the
+        instance over meanwhile (a delete accepted during a restart), the status is theirs:
+        only ``extra_fields`` are saved, and False is returned."""
+        from operations.services import action_for
+
+        if self.instance.status != action_for(self.operation.kind).during:
+            self.log(f"the instance is {self.instance.status} now; its status stays as it is")
+            if extra_fields:
+                self.instance.save(update_fields=[*extra_fields, "updated_at"])
+            return False
+        lifecycle.change_status(
+            self.instance,
+            status,
+            reason=reason,
+            stopped_mode=stopped_mode,
+            extra_fields=extra_fields,
+        )
+        return True
 
     def elapsed_in_step(self) -> float:
         """Seconds since this step first ran (kept across retries)."""

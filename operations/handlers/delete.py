@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from instances.models import Status
-from instances.services import change_status
 from operations.handlers.base import Handler, StepContext
 from operations.handlers.common import (
     CLEANUP_STEPS,
@@ -19,8 +18,7 @@ def succeed(ctx: StepContext) -> None:
     instance.extensions.all().delete()
     instance.public_ip = instance.private_ip = None
     instance.webui_endpoint = ""
-    change_status(
-        instance,
+    ctx.settle(
         Status.DELETED,
         extra_fields=("public_ip", "private_ip", "webui_endpoint"),
     )
@@ -31,10 +29,10 @@ def fail(ctx: StepContext, outcome: str) -> None:
     reason = f"{operation.error_code}: {operation.error_message}"
     if "cloud_instance_id" in ctx.state.get("cleaned", []):
         # The host is gone, so nothing costs money any more; leftovers are in the log.
-        change_status(ctx.instance, Status.DELETED, reason=reason)
+        ctx.settle(Status.DELETED, reason=reason)
         return
     status, stopped_mode = refresh_status_from_cloud(ctx, ctx.params.get("from_status", ""))
-    change_status(ctx.instance, status, reason=reason, stopped_mode=stopped_mode)
+    ctx.settle(status, reason=reason, stopped_mode=stopped_mode)
 
 
 HANDLER = Handler(

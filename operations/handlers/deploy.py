@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from cloud import ecs, vpc
 from instances import catalog
 from instances.models import Status
-from instances.services import change_status
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
 from operations.handlers.common import (
     CLEANUP_STEPS,
@@ -169,7 +168,7 @@ def configure_webui(ctx: StepContext) -> Next | Wait:
 def succeed(ctx: StepContext) -> None:
     instance = ctx.instance
     instance.host_password = ""
-    change_status(instance, Status.RUNNING, extra_fields=("host_password",))
+    ctx.settle(Status.RUNNING, extra_fields=("host_password",))
 
 
 def fail(ctx: StepContext, outcome: str) -> None:
@@ -186,8 +185,7 @@ def fail(ctx: StepContext, outcome: str) -> None:
     if "cloud_instance_id" in ctx.state.get("cleaned", []):
         instance.public_ip = instance.private_ip = None
     instance.webui_endpoint = ""
-    change_status(
-        instance,
+    ctx.settle(
         Status.DEPLOY_FAILED,
         reason=reason.strip(),
         extra_fields=(

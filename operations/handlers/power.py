@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from cloud import Conflict, NoStock, ecs
 from instances.models import Status, StopMode
-from instances.services import change_status
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
 from operations.handlers.common import (
     WAIT_FOR_OTHER_OPERATIONS,
@@ -26,7 +25,7 @@ def _status_after_failure(ctx: StepContext, outcome: str) -> None:
     status, stopped_mode = refresh_status_from_cloud(ctx, ctx.params.get("from_status", ""))
     operation = ctx.operation
     reason = f"{operation.error_code}: {operation.error_message}" if outcome == "failed" else ""
-    change_status(ctx.instance, status, reason=reason, stopped_mode=stopped_mode)
+    ctx.settle(status, reason=reason, stopped_mode=stopped_mode)
 
 
 # --- start -----------------------------------------------------------------------------------
@@ -64,7 +63,7 @@ def start_host(ctx: StepContext) -> Next | Wait:
 
 
 def succeed_start(ctx: StepContext) -> None:
-    change_status(ctx.instance, Status.RUNNING)
+    ctx.settle(Status.RUNNING)
 
 
 START = Handler(
@@ -110,10 +109,7 @@ def stop_host(ctx: StepContext) -> Next | Wait:
 
 
 def succeed_stop(ctx: StepContext) -> None:
-    instance = ctx.instance
-    change_status(
-        instance, Status.STOPPED, stopped_mode=ctx.state.get("stopped_mode") or stop_mode(ctx)
-    )
+    ctx.settle(Status.STOPPED, stopped_mode=ctx.state.get("stopped_mode") or stop_mode(ctx))
 
 
 STOP = Handler(

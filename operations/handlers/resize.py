@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 from cloud import ecs
 from instances import catalog
 from instances.models import Status
-from instances.services import change_status
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
 from operations.handlers.common import (
     QUOTE_PRICE,
@@ -66,8 +65,7 @@ def wait_resized(ctx: StepContext) -> Next | Wait:
 def succeed(ctx: StepContext) -> None:
     instance = ctx.instance
     instance.instance_type = ctx.params["instance_type"]
-    change_status(
-        instance,
+    ctx.settle(
         Status.STOPPED,
         stopped_mode=ctx.state.get("stopped_mode") or instance.stopped_mode,
         extra_fields=("instance_type",),
@@ -78,7 +76,7 @@ def fail(ctx: StepContext, outcome: str) -> None:
     status, stopped_mode = refresh_status_from_cloud(ctx, Status.STOPPED)
     operation = ctx.operation
     reason = f"{operation.error_code}: {operation.error_message}" if outcome == "failed" else ""
-    change_status(ctx.instance, status, reason=reason, stopped_mode=stopped_mode)
+    ctx.settle(status, reason=reason, stopped_mode=stopped_mode)
 
 
 HANDLER = Handler(

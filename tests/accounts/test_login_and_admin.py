@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from accounts.requester import Requester
 from instances.models import Status
 from operations.models import Operation
 from tests.factories import make_instance
@@ -56,7 +57,9 @@ def test_operations_are_read_only_in_the_admin(admin_user, alice, team) -> None:
     from operations.services import request_operation
 
     instance = make_instance(team, status=Status.RUNNING)
-    operation, _ = request_operation(instance=instance, kind="stop", actor=alice, source="api")
+    operation, _ = request_operation(
+        instance=instance, kind="stop", requester=Requester(source="api", actor=alice)
+    )
     client = Client()
     client.force_login(admin_user)
     page = client.get(f"/admin/operations/operation/{operation.pk}/change/")
@@ -95,7 +98,9 @@ def test_every_admin_list_opens_and_records_are_read_only(admin_user, alice, tea
     from operations.services import request_operation
 
     instance = make_instance(team, status=Status.RUNNING)
-    request_operation(instance=instance, kind="stop", actor=alice, source="api")
+    request_operation(
+        instance=instance, kind="stop", requester=Requester(source="api", actor=alice)
+    )
     client = Client()
     client.force_login(admin_user)
     for model, model_admin in django_admin.site._registry.items():

@@ -22,12 +22,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from accounts.requester import Source
 from autostop.idle import IdleReport, evaluate_idle
 from instances import webui
 from instances.models import ServiceInstance
 from metrics.collection import collect_metrics
 from notifications.models import NotificationDelivery
-from operations.models import Operation, Source
+from operations.models import Operation
 from tests.driving import deploy, drive, in_stock_offer
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

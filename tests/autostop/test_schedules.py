@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from accounts.requester import Requester, Source
 from autostop.schedules import (
     ScheduleError,
     apply_schedules,
@@ -20,7 +21,7 @@ from autostop.schedules import (
     save_schedule,
 )
 from instances.models import Status
-from operations.models import Kind, OperationStatus, Source
+from operations.models import Kind, OperationStatus
 from operations.services import request_operation
 from tests.autostop.driving import events, generate_in_background
 from tests.driving import deploy, drive
@@ -130,7 +131,9 @@ def test_a_schedule_starts_and_save_stops_at_its_boundaries_and_respects_a_manua
 ) -> None:
     instance, operation = deploy(team, alice, sim, name="office-1")
     drive(operation, sim)
-    stop, _ = request_operation(instance=instance, kind=Kind.STOP, actor=alice, source="api")
+    stop, _ = request_operation(
+        instance=instance, kind=Kind.STOP, requester=Requester(source="api", actor=alice)
+    )
     drive(stop, sim)
     schedule = save_schedule(
         instance=instance,
@@ -164,7 +167,9 @@ def test_a_schedule_starts_and_save_stops_at_its_boundaries_and_respects_a_manua
     # Started by hand outside the windows: it runs until the next boundary (Monday 09:00,
     # an opening, so it keeps running; the closing at 20:00 stops it).
     shanghai_clock.move_to(local(SHANGHAI, 2027, 1, 9, 3, 0))
-    manual, _ = request_operation(instance=instance, kind=Kind.START, actor=alice, source="api")
+    manual, _ = request_operation(
+        instance=instance, kind=Kind.START, requester=Requester(source="api", actor=alice)
+    )
     drive(manual, sim)
     for moment in [(9, 3, 1), (9, 12, 0), (10, 23, 0), (11, 9, 0, 30), (11, 19, 59)]:
         shanghai_clock.move_to(local(SHANGHAI, 2027, 1, *moment))

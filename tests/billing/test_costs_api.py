@@ -11,8 +11,8 @@ import pytest
 
 from billing import ledger, quotes
 from billing.models import PriceQuote
+from instances.lifecycle import change_status
 from instances.models import Status
-from instances.services import change_status
 from tests.billing.helpers import clock
 from tests.factories import make_instance
 

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import UserPreference
 from billing import ledger, quotes
 from budgets.models import Budget
+from instances.lifecycle import change_status
 from instances.models import Status
-from instances.services import change_status
 from tests.billing.helpers import STOPPED_HOUR, clock, cost, running_hour, to_cent
 from tests.factories import make_instance
 

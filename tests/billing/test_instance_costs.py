@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing import ledger, quotes
+from instances.lifecycle import change_status
 from instances.models import Status
-from instances.services import change_status
 from nestops.beat import PERIODIC_JOBS
 from tests.billing.helpers import STOPPED_HOUR, clock, cost, running_hour, to_cent
 from tests.factories import make_instance

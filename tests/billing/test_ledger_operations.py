@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.requester import Requester
 from billing.models import Basis, BillingState, UsageInterval
 from billing.services import refresh_prices
 from instances.models import Status
@@ -35,7 +36,7 @@ def act(instance, kind, alice, sim, traveller, seconds: int, **params):
     job runs first, as beat would have run it meanwhile)."""
     refresh_prices()
     operation, _created = request_operation(
-        instance=instance, kind=kind, params=params, actor=alice, source="api"
+        instance=instance, kind=kind, params=params, requester=Requester(source="api", actor=alice)
     )
     traveller.shift(seconds)
     done = drive(operation, sim)

@@ -11,8 +11,8 @@ from billing import ledger, quotes
 from billing.models import BillingState, ClosedIntervalError, PriceQuote, UsageInterval
 from billing.selectors import CostQuery, cost_report
 from billing.services import prepare_price, refresh_prices
+from instances.lifecycle import change_status
 from instances.models import Status
-from instances.services import change_status
 from tests.billing.helpers import DISK_HOUR, STOPPED_HOUR, clock, cost, running_hour
 from tests.factories import make_instance
 

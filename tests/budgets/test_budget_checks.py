@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 import pytest
 from django.core import mail
 
+from accounts.requester import Source
 from billing import ledger, quotes
 from budgets.checks import check_budgets
 from budgets.models import AlertKind, Budget, BudgetAlert
 from instances.models import Status
 from notifications import services as notifications
 from notifications.models import DeliveryStatus, NotificationChannel, NotificationDelivery
-from operations.models import Kind, Operation, OperationStatus, Source
+from operations.models import Kind, Operation, OperationStatus
 from tests.billing.helpers import clock
 from tests.driving import deploy, drive
 from tests.factories import make_instance

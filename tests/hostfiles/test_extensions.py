@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from accounts.requester import Requester, Source
 from hostfiles import services as host_files
 from hostfiles.models import Extension
-from operations.models import OperationStatus, Source
+from operations.models import OperationStatus
 from operations.services import OperationRefused
 from tests.driving import drive
 from tests.gitserver import GitServer, serve_git
@@ -40,8 +41,7 @@ def test_an_extension_is_installed_at_a_tag_updated_and_removed(
         instance=instance,
         url=git_server.url("someone", "sd-ext-one") + ".git/",
         ref="v1.0",
-        actor=alice,
-        source=Source.API,
+        requester=Requester(source=Source.API, actor=alice),
     )
     assert install.params["name"] == "sd-ext-one"
     done = drive(install, sim)
@@ -56,12 +56,17 @@ def test_an_extension_is_installed_at_a_tag_updated_and_removed(
 
     with pytest.raises(OperationRefused) as caught:
         host_files.request_extension_install(
-            instance=instance, url=extension.remote_url, actor=alice, source=Source.API
+            instance=instance,
+            url=extension.remote_url,
+            requester=Requester(source=Source.API, actor=alice),
         )
     assert caught.value.code == "extension_exists"
 
     update, _ = host_files.request_extension_update(
-        extension=extension, ref="main", restart_webui=False, actor=alice, source=Source.API
+        extension=extension,
+        ref="main",
+        restart_webui=False,
+        requester=Requester(source=Source.API, actor=alice),
     )
     updated = drive(update, sim)
     assert updated.status == OperationStatus.SUCCEEDED, updated.log
@@ -71,7 +76,7 @@ def test_an_extension_is_installed_at_a_tag_updated_and_removed(
     assert (extension.ref, extension.commit) == ("main", newer)
 
     remove, _ = host_files.request_extension_remove(
-        extension=extension, actor=alice, source=Source.API
+        extension=extension, requester=Requester(source=Source.API, actor=alice)
     )
     assert drive(remove, sim).status == OperationStatus.SUCCEEDED
     assert not folder.exists()
@@ -88,8 +93,7 @@ def test_github_urls_go_through_the_configured_mirror(
         instance=instance_on(team, shared_host),
         url="https://github.com/owner/mirrored-ext",
         restart_webui=False,
-        actor=alice,
-        source=Source.API,
+        requester=Requester(source=Source.API, actor=alice),
     )
     assert operation.params["fetch_url"] == (
         git_server.mirror + "https://github.com/owner/mirrored-ext"
@@ -108,8 +112,7 @@ def test_a_repository_that_does_not_exist_fails_without_leaving_a_folder(
     operation, _ = host_files.request_extension_install(
         instance=instance_on(team, shared_host),
         url=git_server.url("nobody", "missing-ext"),
-        actor=alice,
-        source=Source.API,
+        requester=Requester(source=Source.API, actor=alice),
     )
     failed = drive(operation, sim)
     assert failed.status == OperationStatus.FAILED

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from accounts.requester import Requester, Source
 from hostfiles import services as host_files
 from hostfiles.handlers import model_files
 from hostfiles.models import Extension, ModelFile
-from operations.models import OperationStatus, Source
+from operations.models import OperationStatus
 from tests.driving import drive
 from tests.gitserver import git
 from tests.hosts import build_host, instance_on
@@ -52,7 +53,7 @@ def stocked_host(cloudsim, tmp_path_factory):
 
 def refresh(instance, alice, sim):
     operation, _ = host_files.request_inventory_refresh(
-        instance=instance, actor=alice, source=Source.API
+        instance=instance, requester=Requester(source=Source.API, actor=alice)
     )
     done = drive(operation, sim)
     assert done.status == OperationStatus.SUCCEEDED, done.log

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from accounts.requester import Requester, Source
 from cloud import oos
 from hostfiles import services as host_files
 from hostfiles.models import TOKEN_PROVIDER_DOMAINS, ModelFile, SourceToken, TokenProvider
 from operations import runner
-from operations.models import Kind, Operation, OperationStatus, Source
+from operations.models import Kind, Operation, OperationStatus
 from operations.services import (
     HostBusy,
     OperationConflict,
@@ -46,7 +47,7 @@ def webui(host, path: str):
 
 def download(instance, alice, **fields) -> Operation:
     operation, _created = host_files.request_download(
-        instance=instance, actor=alice, source=Source.API, **fields
+        instance=instance, requester=Requester(source=Source.API, actor=alice), **fields
     )
     return operation
 
@@ -350,7 +351,9 @@ def test_a_stop_cancels_the_downloads_and_waits_for_them(sim, team, alice, files
     downloading = download(instance, alice, url=url, kind="lora")
     advance_until(downloading, sim, lambda: part.exists())
 
-    stop, _ = request_operation(instance=instance, kind=Kind.STOP, actor=alice, source="api")
+    stop, _ = request_operation(
+        instance=instance, kind=Kind.STOP, requester=Requester(source="api", actor=alice)
+    )
     downloading.refresh_from_db()
     assert downloading.cancel_requested
     # The stop's first step waits while the download still runs.
@@ -379,7 +382,7 @@ def test_deleting_a_model_removes_it_and_its_preview_from_the_host(
     folder = shared_host.webui_dir / "models/Lora"
     (folder / "short-lived.preview.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     operation, _ = host_files.request_model_delete(
-        model_file=model_file, actor=alice, source=Source.API
+        model_file=model_file, requester=Requester(source=Source.API, actor=alice)
     )
     assert drive(operation, sim).status == OperationStatus.SUCCEEDED
     assert not (folder / "short-lived.safetensors").exists()
@@ -408,7 +411,7 @@ def test_a_preview_is_shrunk_to_a_png_and_placed_next_to_its_model(
     model_file = ModelFile.objects.get(instance=instance)
     png = make_preview(_photo((1600, 1200)))
     operation, _ = host_files.request_preview(
-        model_file=model_file, png=png, actor=alice, source=Source.API
+        model_file=model_file, png=png, requester=Requester(source=Source.API, actor=alice)
     )
     assert "preview_png" not in operation.params
     done = drive(operation, sim)

@@ -11,9 +11,10 @@ from django.test import Client
 from PIL import Image
 
 from accounts.preferences import preference
+from accounts.requester import Source
 from hostfiles.models import Extension, ModelFile
 from instances.models import Status
-from operations.models import Kind, Operation, Source
+from operations.models import Kind, Operation
 from tests.factories import make_instance
 from tests.instances.test_pages import LabelAudit
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import AuditAction, AuditEvent
+from accounts.requester import Requester
 from instances.models import Status
 from operations.models import Kind, Operation
 from operations.services import request_operation
@@ -126,7 +127,9 @@ def test_credentials_are_revealed_only_through_the_audited_action(
 
 
 def test_operations_are_scoped_like_instances(as_alice, as_bob, as_mallory, alice, running) -> None:
-    operation, _ = request_operation(instance=running, kind=Kind.STOP, actor=alice, source="api")
+    operation, _ = request_operation(
+        instance=running, kind=Kind.STOP, requester=Requester(source="api", actor=alice)
+    )
     path = f"/api/v1/operations/{operation.public_id}/"
     assert as_alice.get(path).status_code == 200
     assert as_bob.get(path).status_code == 200

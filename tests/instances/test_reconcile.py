@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import AuditAction, AuditEvent
+from accounts.requester import Requester
 from cloud import ecs
 from instances.models import Status
 from instances.reconcile import reconcile_instances
@@ -69,7 +70,9 @@ def test_it_never_fights_an_active_operation(sim, team, alice) -> None:
     instance, operation = deploy(team, alice, sim, name="busy-1")
     drive(operation, sim)
     instance.refresh_from_db()
-    stop, _ = request_operation(instance=instance, kind=Kind.STOP, actor=alice, source="api")
+    stop, _ = request_operation(
+        instance=instance, kind=Kind.STOP, requester=Requester(source="api", actor=alice)
+    )
     # The cloud still says Running while the stop is only queued: reconcile must not touch it.
     report = reconcile_instances()
     assert instance.public_id not in report.corrected

@@ -10,6 +10,7 @@ import urllib.request
 
 import pytest
 
+from accounts.requester import Requester
 from cloud import ecs
 from instances.models import ServiceInstance, Status
 from operations import runner
@@ -83,7 +84,9 @@ def test_stop_start_resize_and_delete(sim, team, alice) -> None:
     instance, operation = deploy(team, alice, sim, name="cycle-1")
     drive(operation, sim)
 
-    stop, _ = request_operation(instance=instance, kind=Kind.STOP, actor=alice, source="api")
+    stop, _ = request_operation(
+        instance=instance, kind=Kind.STOP, requester=Requester(source="api", actor=alice)
+    )
     assert drive(stop, sim).status == OperationStatus.SUCCEEDED, stop.log
     instance.refresh_from_db()
     assert (instance.status, instance.stopped_mode) == (Status.STOPPED, "StopCharging")
@@ -93,8 +96,7 @@ def test_stop_start_resize_and_delete(sim, team, alice) -> None:
         instance=instance,
         kind=Kind.RESIZE,
         params={"instance_type": "ecs.gn6i-c8g1.2xlarge"},
-        actor=alice,
-        source="api",
+        requester=Requester(source="api", actor=alice),
     )
     resized = drive(resize, sim)
     assert resized.status == OperationStatus.SUCCEEDED, resized.log
@@ -102,12 +104,16 @@ def test_stop_start_resize_and_delete(sim, team, alice) -> None:
     assert instance.instance_type == "ecs.gn6i-c8g1.2xlarge" and instance.status == Status.STOPPED
     assert sim.instance(instance.cloud_instance_id)["instance_type"] == "ecs.gn6i-c8g1.2xlarge"
 
-    start, _ = request_operation(instance=instance, kind=Kind.START, actor=alice, source="api")
+    start, _ = request_operation(
+        instance=instance, kind=Kind.START, requester=Requester(source="api", actor=alice)
+    )
     assert drive(start, sim).status == OperationStatus.SUCCEEDED
     instance.refresh_from_db()
     assert instance.status == Status.RUNNING and instance.public_ip
 
-    delete, _ = request_operation(instance=instance, kind=Kind.DELETE, actor=alice, source="api")
+    delete, _ = request_operation(
+        instance=instance, kind=Kind.DELETE, requester=Requester(source="api", actor=alice)
+    )
     deleted = drive(delete, sim)
     assert deleted.status == OperationStatus.SUCCEEDED, deleted.log
     instance.refresh_from_db()
@@ -123,12 +129,16 @@ def test_stop_start_resize_and_delete(sim, team, alice) -> None:
 def test_start_waits_for_stock_then_gives_advice(sim, team, alice, settings) -> None:
     instance, operation = deploy(team, alice, sim, name="nostock-1")
     drive(operation, sim)
-    stop, _ = request_operation(instance=instance, kind=Kind.STOP, actor=alice, source="api")
+    stop, _ = request_operation(
+        instance=instance, kind=Kind.STOP, requester=Requester(source="api", actor=alice)
+    )
     drive(stop, sim)
     sim.set_stock(instance.zone, instance.instance_type, 0)
     try:
         settings.NESTOPS_START_NO_STOCK_WINDOW_SECONDS = 0
-        start, _ = request_operation(instance=instance, kind=Kind.START, actor=alice, source="api")
+        start, _ = request_operation(
+            instance=instance, kind=Kind.START, requester=Requester(source="api", actor=alice)
+        )
         failed = drive(start, sim)
         assert failed.status == OperationStatus.FAILED
         assert failed.error_code == "OperationDenied.NoStock"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.requester import Requester, Source
 from instances.models import ServiceInstance, Status
-from operations.models import Kind, Operation, OperationStatus, Source
+from operations.models import Kind, Operation, OperationStatus
 from operations.services import (
-    TRANSITIONS,
     IdempotencyKeyReused,
     OperationConflict,
     OperationRefused,
+    action_for,
     cancel_operation,
     request_operation,
 )
@@ -19,20 +20,21 @@ from tests.factories import make_instance
 ALL_STATUSES = [s.value for s in Status]
 
 
-def ask(instance: ServiceInstance, kind: str, actor, **extra):
-    return request_operation(instance=instance, kind=kind, actor=actor, source=Source.API, **extra)
+def ask(instance: ServiceInstance, kind: str, actor, idempotency_key: str = "", **extra):
+    requester = Requester(source=Source.API, actor=actor, idempotency_key=idempotency_key)
+    return request_operation(instance=instance, kind=kind, requester=requester, **extra)
 
 
 @pytest.mark.parametrize("kind", [k.value for k in Kind])
 @pytest.mark.parametrize("status", ALL_STATUSES)
 def test_the_transition_table(db, team, alice, kind: str, status: str) -> None:
     instance = make_instance(team, status=status)
-    allowed = status in TRANSITIONS[kind].allowed_from
+    allowed = status in action_for(kind).allowed_from
     if allowed:
         operation, created = ask(instance, kind, alice)
         assert created and operation.status == OperationStatus.PENDING
         instance.refresh_from_db()
-        assert instance.status == TRANSITIONS[kind].during
+        assert instance.status == action_for(kind).during
         assert operation.params["from_status"] == status
     else:
         with pytest.raises(OperationRefused) as caught:
