@@ -39,9 +39,9 @@ from autostop import webui_poll
 from autostop.models import IdleEvaluation, IdleVerdict, Snooze
 from autostop.policy import POLICY_FIELDS, EffectivePolicy, effective_policy, related
 from instances.models import ServiceInstance, Status
-from instances.serializers import iso_time
 from metrics.models import Metric, MetricSample
 from nestops import bulk
+from nestops.times import iso_time
 from notifications.services import notify
 from operations.models import Kind, Operation
 from operations.services import OperationRefused, request_operation

@@ -14,7 +14,7 @@ from autostop.api import InstanceScopedView
 from autostop.models import Schedule
 from autostop.schedules import ScheduleError, next_action, parse_windows, parse_zone, save_schedule
 from instances.models import ServiceInstance
-from instances.serializers import iso_time
+from nestops.times import iso_time
 
 
 class ScheduleSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, Team
+from accounts.permissions import TeamRolePermission, has_role
 from accounts.requester import Requester, Source
 from hostfiles import services as host_files
 from hostfiles.models import Extension, ModelFile, ModelKind, SourceToken, TokenProvider
@@ -37,7 +38,7 @@ from hostfiles.serializers import (
 )
 from instances.api import idempotency_key
 from instances.models import ServiceInstance
-from nestops.api import ACCEPTED, TeamRolePermission, has_role
+from nestops.api import ACCEPTED
 from operations.models import Operation
 from operations.serializers import OperationDetailSerializer
 

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import TeamRolePermission
 from accounts.requester import Requester, Source
 from billing.selectors import with_costs
 from instances import catalog
@@ -31,10 +32,10 @@ from instances.serializers import (
     ResizeSerializer,
     RestartSerializer,
     StopSerializer,
-    iso_time,
 )
 from instances.services import NewInstance, reveal_credentials, update_instance
-from nestops.api import ACCEPTED, TeamRolePermission
+from nestops.api import ACCEPTED
+from nestops.times import iso_time
 from operations.models import LIFECYCLE_KINDS, Kind, Operation
 from operations.serializers import OperationDetailSerializer
 from operations.services import IdempotencyKeyReused, request_deploy, request_operation

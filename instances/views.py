@@ -18,7 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from accounts.preferences import allows, current_team
+from accounts.permissions import has_role
+from accounts.preferences import current_team
 from accounts.requester import Requester, Source
 from autostop.policy import related
 from autostop.status import idle_status
@@ -58,7 +59,7 @@ def visible_instance(request: HttpRequest, public_id: str) -> ServiceInstance:
 
 
 def require_operator(request: HttpRequest, instance: ServiceInstance) -> None:
-    if not allows(request, instance.team, Role.OPERATOR):
+    if not has_role(request.user, instance.team, Role.OPERATOR):
         raise PermissionDenied(_("Your role in this team does not allow this action."))
 
 
@@ -116,7 +117,7 @@ def instance_list(request: HttpRequest) -> HttpResponse:
             if team
             else set()
         ),
-        "can_act": team is not None and allows(request, team, Role.OPERATOR),
+        "can_act": team is not None and has_role(request.user, team, Role.OPERATOR),
         "filtered": bool(status or region or search),
     }
     template = "instances/_rows.html" if is_htmx(request) else "instances/list.html"
@@ -211,7 +212,7 @@ def _summary(form: InstanceForm, data: Any) -> dict[str, Any]:
 @login_required
 def instance_create(request: HttpRequest) -> HttpResponse:
     team = current_team(request)
-    if team is None or not allows(request, team, Role.OPERATOR):
+    if team is None or not has_role(request.user, team, Role.OPERATOR):
         raise PermissionDenied(_("You need the operator role in a team to deploy instances."))
     if request.method == "POST":
         form = InstanceForm(request.POST, team=team)
@@ -304,7 +305,7 @@ def _detail_context(
     )
     for operation in operations:
         operation.timeline_log = logs.get(operation.pk)
-    can_act = allows(request, instance.team, Role.OPERATOR)
+    can_act = has_role(request.user, instance.team, Role.OPERATOR)
     active = [o for o in operations if o.is_active]
     resize_offers = []
     if full and can_act and instance.status == Status.STOPPED and not instance.is_prepaid:

@@ -10,8 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.permissions import TeamRolePermission
 from accounts.requester import Source
-from nestops.api import ACCEPTED, TeamRolePermission
+from nestops.api import ACCEPTED
 from operations.models import Kind, Operation, OperationStatus
 from operations.serializers import OperationDetailSerializer, OperationSerializer
 from operations.services import cancel_operation

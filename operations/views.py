@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from accounts.preferences import allows, current_team
+from accounts.permissions import has_role
+from accounts.preferences import current_team
 from accounts.requester import Source
 from operations.models import ACTIVE_STATUSES, Kind, Operation, OperationStatus
 from operations.services import OperationRefused, cancel_operation
@@ -93,7 +94,7 @@ def operation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     context = {
         "operation": operation,
         "live": operation.is_active,
-        "can_act": allows(request, operation.team, Role.OPERATOR),
+        "can_act": has_role(request.user, operation.team, Role.OPERATOR),
     }
     if request.headers.get("HX-Request") == "true":
         return render(request, "operations/_detail_live.html", context)
@@ -104,7 +105,7 @@ def operation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def operation_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
     operation = visible_operation(request, public_id)
-    if not allows(request, operation.team, Role.OPERATOR):
+    if not has_role(request.user, operation.team, Role.OPERATOR):
         raise PermissionDenied(_("Your role in this team does not allow this action."))
     try:
         cancel_operation(operation=operation, actor=request.user)
