@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -29,7 +28,8 @@ from billing.forms import UsageForm
 from billing.selectors import with_costs
 from cloud import CloudError
 from instances import catalog
-from instances.api import active_lifecycle_prefetch
+from instances.api.filters import InstanceFilter
+from instances.api.views import active_lifecycle_prefetch
 from instances.forms import InstanceForm
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
 from instances.services import reveal_credentials
@@ -77,19 +77,9 @@ def instance_list(request: HttpRequest) -> HttpResponse:
             .prefetch_related(active_lifecycle_prefetch())
             .order_by("-created_at", "-id")
         )
-    status = request.GET.get("status", "")
-    region = request.GET.get("region", "")
-    search = request.GET.get("q", "").strip()
-    if status in Status.values:
-        instances = instances.filter(status=status)
-    else:
-        instances = instances.exclude(status=Status.DELETED)
-    if region:
-        instances = instances.filter(region=region)
-    if search:
-        instances = instances.filter(
-            Q(name__icontains=search) | Q(public_id=search) | Q(cloud_instance_id=search)
-        )
+    filters = InstanceFilter(request.GET, queryset=instances)
+    instances = filters.qs
+    chosen = {key: request.GET.get(key, "").strip() for key in ("status", "region", "search")}
     page = Paginator(instances, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     for row in rows:
@@ -104,9 +94,8 @@ def instance_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "live": any(getattr(i, "active_lifecycle", None) for i in rows)
         or any(i.status in (Status.DEPLOYING, Status.DELETING) for i in rows),
-        "status": status,
-        "region": region,
-        "q": search,
+        **chosen,
+        "filter_errors": filters.errors,
         "statuses": Status.choices,
         "regions": sorted(
             set(
@@ -118,7 +107,7 @@ def instance_list(request: HttpRequest) -> HttpResponse:
             else set()
         ),
         "can_act": team is not None and has_role(request.user, team, Role.OPERATOR),
-        "filtered": bool(status or region or search),
+        "filtered": any(chosen.values()),
     }
     template = "instances/_rows.html" if is_htmx(request) else "instances/list.html"
     return render(request, template, context)

@@ -13,8 +13,8 @@ from rest_framework import viewsets
 from accounts.models import Role, member_team_ids
 from accounts.permissions import TeamRolePermission
 from billing import money, selectors
+from budgets.api.serializers import BudgetSerializer
 from budgets.models import Budget, BudgetAlert
-from budgets.serializers import BudgetSerializer
 
 
 class BudgetPermission(TeamRolePermission):
