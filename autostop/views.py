@@ -16,6 +16,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import Role
+from accounts.permissions import require_role
 from autostop.api.views import IdlePolicySerializer, SnoozeSerializer, policy_body
 from autostop.models import IdlePolicy, Schedule, TeamIdleSettings
 from autostop.policy import cancel_snooze, save_policy, snooze, snooze_limit_hours, stored_values
@@ -28,7 +30,7 @@ from autostop.schedules import (
     save_schedule,
 )
 from instances.models import ServiceInstance, Status, StopMode
-from instances.views import require_operator, visible_instance
+from instances.selectors import visible_instance
 from metrics.collection import series
 from metrics.models import METRIC_KEYS, Metric
 
@@ -156,8 +158,8 @@ def _errors(serializer: Any) -> str:
 @login_required
 @require_POST
 def idle_policy(request: HttpRequest, public_id: str) -> HttpResponse:
-    instance = visible_instance(request, public_id)
-    require_operator(request, instance)
+    instance = visible_instance(request.user, public_id)
+    require_role(request.user, instance.team, Role.OPERATOR)
     current = stored_values(instance, IdlePolicy.objects.filter(instance=instance).first())
     data = {
         "enabled": request.POST.get("enabled") == "on",
@@ -182,8 +184,8 @@ def idle_policy(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def instance_snooze(request: HttpRequest, public_id: str) -> HttpResponse:
-    instance = visible_instance(request, public_id)
-    require_operator(request, instance)
+    instance = visible_instance(request.user, public_id)
+    require_role(request.user, instance.team, Role.OPERATOR)
     if request.POST.get("cancel"):
         cancel_snooze(instance=instance, actor=request.user)
         messages.success(request, _("Snooze cancelled: the idle policy applies again."))
@@ -217,8 +219,8 @@ def instance_snooze(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def instance_schedule(request: HttpRequest, public_id: str) -> HttpResponse:
-    instance = visible_instance(request, public_id)
-    require_operator(request, instance)
+    instance = visible_instance(request.user, public_id)
+    require_role(request.user, instance.team, Role.OPERATOR)
     if request.POST.get("remove"):
         Schedule.objects.filter(instance=instance).delete()
         messages.success(request, _("Schedule removed."))

@@ -16,13 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from accounts.permissions import has_role
+from accounts.permissions import has_role, require_role
 from accounts.requester import Requester, Source
 from hostfiles import services as host_files
 from hostfiles.forms import DownloadForm, ExtensionForm, PreviewForm
 from hostfiles.models import Extension, ModelFile, ModelKind
 from instances.models import ServiceInstance, Status
-from instances.views import is_htmx, require_operator, visible_instance
+from instances.selectors import visible_instance
+from nestops.http import is_htmx
 from operations.models import HOST_FILE_KINDS, Operation
 from operations.services import OperationRefused
 
@@ -67,7 +68,7 @@ def _page_context(request: HttpRequest, instance: ServiceInstance, **forms: Any)
 
 @login_required
 def instance_files(request: HttpRequest, public_id: str) -> HttpResponse:
-    instance = visible_instance(request, public_id)
+    instance = visible_instance(request.user, public_id)
     context = _page_context(request, instance)
     if is_htmx(request):
         if request.GET.get("was_live") and not context["live"]:
@@ -102,8 +103,8 @@ def _asked_by(request: HttpRequest) -> dict[str, Requester]:
 @require_POST
 def files_action(request: HttpRequest, public_id: str, action: str) -> HttpResponse:
     """``download``, ``install`` and ``refresh`` on the instance."""
-    instance = visible_instance(request, public_id)
-    require_operator(request, instance)
+    instance = visible_instance(request.user, public_id)
+    require_role(request.user, instance.team, Role.OPERATOR)
     if action == "download":
         form = DownloadForm(request.POST, auto_id=DOWNLOAD_IDS)
         if not form.is_valid():
@@ -141,8 +142,8 @@ def files_action(request: HttpRequest, public_id: str, action: str) -> HttpRespo
 @require_POST
 def model_action(request: HttpRequest, public_id: str, model_id: str, action: str) -> HttpResponse:
     """``delete`` a model file or set its ``preview``."""
-    instance = visible_instance(request, public_id)
-    require_operator(request, instance)
+    instance = visible_instance(request.user, public_id)
+    require_role(request.user, instance.team, Role.OPERATOR)
     model_file = get_object_or_404(ModelFile, instance=instance, public_id=model_id)
     if action == "delete":
         return _requested(
@@ -175,8 +176,8 @@ def extension_action(
     request: HttpRequest, public_id: str, extension_id: str, action: str
 ) -> HttpResponse:
     """``update`` (optionally to another ref) or ``remove`` an extension."""
-    instance = visible_instance(request, public_id)
-    require_operator(request, instance)
+    instance = visible_instance(request.user, public_id)
+    require_role(request.user, instance.team, Role.OPERATOR)
     extension = get_object_or_404(Extension, instance=instance, public_id=extension_id)
     restart = bool(request.POST.get("restart_webui"))
     if action == "update":

@@ -17,13 +17,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from accounts.permissions import has_role
+from accounts.permissions import has_role, require_role
 from accounts.preferences import current_team
 from accounts.requester import Requester, Source
 from autostop.policy import related
 from autostop.status import idle_status
-from billing import dashboard as billing_dashboard
 from billing import quotes
+from billing import views as billing_pages
 from billing.forms import UsageForm
 from billing.selectors import with_costs
 from cloud import CloudError
@@ -32,35 +32,15 @@ from instances.api.filters import InstanceFilter
 from instances.api.views import active_lifecycle_prefetch
 from instances.forms import InstanceForm
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
+from instances.selectors import visible_instance
 from instances.services import reveal_credentials
+from nestops.http import is_htmx
 from operations.models import Kind, Operation
 from operations.services import OperationRefused, request_deploy, request_operation
 
 PAGE_SIZE = 50
 TIMELINE_LENGTH = 20
 TIMELINE_LOGS = 5
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def visible_instance(request: HttpRequest, public_id: str) -> ServiceInstance:
-    """The instance if the user may see it; anyone else gets the 404 page."""
-    found = (
-        ServiceInstance.objects.visible_to(request.user)
-        .select_related("team", "created_by")
-        .filter(public_id=public_id)
-        .first()
-    )
-    if found is None:
-        raise Http404(_("No such instance."))
-    return found
-
-
-def require_operator(request: HttpRequest, instance: ServiceInstance) -> None:
-    if not has_role(request.user, instance.team, Role.OPERATOR):
-        raise PermissionDenied(_("Your role in this team does not allow this action."))
 
 
 # --- list --------------------------------------------------------------------------------------
@@ -193,7 +173,7 @@ def _summary(form: InstanceForm, data: Any) -> dict[str, Any]:
         "price": price,
         # Pay-as-you-go for the usage profile against a subscription (billing's quotes: the
         # price read here is the one the ledger charges once the host is deployed).
-        "estimate": billing_dashboard.wizard_estimate(data),
+        "estimate": billing_pages.wizard_estimate(data),
     }
 
 
@@ -306,7 +286,7 @@ def _detail_context(
             ]
     return {
         "instance": instance,
-        "billing": billing_dashboard.instance_card(instance) if full else None,
+        "billing": billing_pages.instance_card(instance) if full else None,
         "bandwidth_while_stopped": settings.NESTOPS_BILL_BANDWIDTH_WHILE_STOPPED,
         "operations": operations,
         "live": bool(active) or instance.status in (Status.DEPLOYING, Status.DELETING),
@@ -319,7 +299,7 @@ def _detail_context(
 
 @login_required
 def instance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    instance = visible_instance(request, public_id)
+    instance = visible_instance(request.user, public_id)
     context = _detail_context(request, instance, full=not is_htmx(request))
     if is_htmx(request):
         if request.GET.get("was_live") and not context["live"]:
@@ -345,8 +325,8 @@ ACTIONS = {
 @login_required
 @require_POST
 def instance_action(request: HttpRequest, public_id: str, action: str) -> HttpResponse:
-    instance = visible_instance(request, public_id)
-    require_operator(request, instance)
+    instance = visible_instance(request.user, public_id)
+    require_role(request.user, instance.team, Role.OPERATOR)
     if action not in ACTIONS:
         raise Http404
     params: dict[str, Any] = {}
@@ -408,8 +388,8 @@ def instance_action(request: HttpRequest, public_id: str, action: str) -> HttpRe
 @login_required
 @require_POST
 def instance_credentials(request: HttpRequest, public_id: str) -> HttpResponse:
-    instance = visible_instance(request, public_id)
-    require_operator(request, instance)
+    instance = visible_instance(request.user, public_id)
+    require_role(request.user, instance.team, Role.OPERATOR)
     credentials = reveal_credentials(
         instance=instance, requester=Requester.of(request, source=Source.DASHBOARD)
     )

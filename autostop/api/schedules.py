@@ -66,11 +66,11 @@ class ScheduleView(InstanceScopedView):
 
     @extend_schema(responses={200: dict})
     def get(self, request: Request, public_id: str) -> Response:
-        return Response(schedule_body(self.get_instance()))
+        return Response(schedule_body(self.instance()))
 
     @extend_schema(request=ScheduleSerializer, responses={200: dict})
     def put(self, request: Request, public_id: str) -> Response:
-        instance = self.get_instance()
+        instance = self.instance()
         incoming = ScheduleSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
@@ -93,5 +93,5 @@ class ScheduleView(InstanceScopedView):
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, public_id: str) -> Response:
-        Schedule.objects.filter(instance=self.get_instance()).delete()
+        Schedule.objects.filter(instance=self.instance()).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)

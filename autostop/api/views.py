@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, Team
-from accounts.permissions import TeamRolePermission, has_role, teams_with_role
+from accounts.permissions import has_role, teams_with_role
 from autostop.models import IdleEvaluation, IdlePolicy, Snooze, TeamIdleSettings
 from autostop.policy import (
     active_snooze,
@@ -35,22 +35,13 @@ from autostop.policy import (
     stored_values,
 )
 from autostop.status import idle_status
+from instances.api.base import OnInstance
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
 from nestops.times import iso_time
 
 
-class InstanceScopedView(APIView):
+class InstanceScopedView(OnInstance, APIView):
     """A view under ``/instances/{public_id}/``: members read, operators write."""
-
-    permission_classes = [TeamRolePermission]
-
-    def get_instance(self) -> ServiceInstance:
-        instance = get_object_or_404(
-            ServiceInstance.objects.visible_to(self.request.user).select_related("team"),
-            public_id=self.kwargs["public_id"],
-        )
-        self.check_object_permissions(self.request, instance)
-        return instance
 
 
 # --- idle policy -------------------------------------------------------------------------------
@@ -139,7 +130,7 @@ class IdlePolicyView(InstanceScopedView):
 
     @extend_schema(responses={200: dict})
     def get(self, request: Request, public_id: str) -> Response:
-        return Response(policy_body(self.get_instance()))
+        return Response(policy_body(self.instance()))
 
     @extend_schema(request=IdlePolicySerializer, responses={200: dict})
     def put(self, request: Request, public_id: str) -> Response:
@@ -152,12 +143,12 @@ class IdlePolicyView(InstanceScopedView):
     @extend_schema(request=None, responses={200: dict})
     def delete(self, request: Request, public_id: str) -> Response:
         """Back to the defaults."""
-        instance = self.get_instance()
+        instance = self.instance()
         reset_policy(instance=instance)
         return Response(policy_body(instance))
 
     def _save(self, request: Request, *, partial: bool) -> Response:
-        instance = self.get_instance()
+        instance = self.instance()
         current = stored_values(instance, IdlePolicy.objects.filter(instance=instance).first())
         incoming = IdlePolicySerializer(
             data=request.data, partial=partial, context={"instance": instance, "current": current}
@@ -197,12 +188,12 @@ class SnoozeView(InstanceScopedView):
 
     @extend_schema(responses={200: dict})
     def get(self, request: Request, public_id: str) -> Response:
-        instance = self.get_instance()
+        instance = self.instance()
         return Response({"snooze": snooze_body(active_snooze(instance))})
 
     @extend_schema(request=SnoozeSerializer, responses={201: dict})
     def post(self, request: Request, public_id: str) -> Response:
-        instance = self.get_instance()
+        instance = self.instance()
         if instance.status in (Status.DELETED, Status.DELETING):
             raise exceptions.ValidationError(
                 {"hours": [_("%(id)s is deleted.") % {"id": instance.public_id}]}
@@ -222,7 +213,7 @@ class SnoozeView(InstanceScopedView):
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, public_id: str) -> Response:
-        cancel_snooze(instance=self.get_instance(), actor=request.user)
+        cancel_snooze(instance=self.instance(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -36,8 +36,8 @@ from hostfiles.api.serializers import (
     token_status,
 )
 from hostfiles.models import Extension, ModelFile, SourceToken, TokenProvider
+from instances.api.base import OnInstance
 from instances.api.views import idempotency_key
-from instances.models import ServiceInstance
 from nestops.api import ACCEPTED
 from operations.api.serializers import OperationDetailSerializer
 from operations.models import Operation
@@ -52,23 +52,10 @@ def accepted(operation: Operation, context: dict[str, Any]) -> Response:
     )
 
 
-class OnInstance:
-    """Views under ``/instances/{instance_id}/``: the instance must be visible to the user
-    (else 404) and the user's role must allow the request (else 403)."""
+class OnHostFiles(OnInstance):
+    """Views of the files on a host (the URL names the instance ``instance_id``)."""
 
-    permission_classes = [TeamRolePermission]
-    request: Request
-    kwargs: dict[str, Any]
-
-    def instance(self) -> ServiceInstance:
-        if not hasattr(self, "_instance"):
-            found = get_object_or_404(
-                ServiceInstance.objects.visible_to(self.request.user).select_related("team"),
-                public_id=self.kwargs["instance_id"],
-            )
-            self.check_object_permissions(self.request, found)  # type: ignore[attr-defined]
-            self._instance = found
-        return self._instance
+    instance_url_kwarg = "instance_id"
 
     def asked_by(self, request: Request) -> dict[str, Requester]:
         key = idempotency_key(request)
@@ -79,7 +66,7 @@ class OnInstance:
 
 
 class ModelFileViewSet(
-    OnInstance, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    OnHostFiles, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """The model files on a host. ``POST`` downloads one, ``DELETE`` deletes one."""
 
@@ -132,7 +119,7 @@ class ModelFileViewSet(
 
 
 class ExtensionViewSet(
-    OnInstance, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    OnHostFiles, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """The extensions on a host: ``POST`` installs, ``PATCH`` or ``POST …/update/`` updates,
     ``DELETE`` removes. The WebUI restarts afterwards unless ``restart_webui`` is false."""
@@ -189,7 +176,7 @@ class ExtensionViewSet(
 # --- inventory -------------------------------------------------------------------------------
 
 
-class InventoryRefreshView(OnInstance, APIView):
+class InventoryRefreshView(OnHostFiles, APIView):
     """Lists the files really on the host and replaces the model files and extensions."""
 
     @extend_schema(request=None, responses={202: OperationDetailSerializer})

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -16,8 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import TeamRolePermission
-from instances.models import ServiceInstance
+from instances.api.base import OnInstance
 from metrics.collection import series
 from metrics.models import METRIC_KEYS, Metric
 from nestops.times import iso_time
@@ -101,10 +99,8 @@ def parse_query(request: Request) -> dict[str, Any]:
     return {"key": key, "metric": METRIC_KEYS[key], "since": since, "until": until, "step": step}
 
 
-class MetricsView(APIView):
+class MetricsView(OnInstance, APIView):
     """A host's CloudMonitor series, averaged over ``step`` seconds (maximum and minimum kept)."""
-
-    permission_classes = [TeamRolePermission]
 
     @extend_schema(
         parameters=[
@@ -116,11 +112,7 @@ class MetricsView(APIView):
         responses={200: dict},
     )
     def get(self, request: Request, public_id: str) -> Response:
-        instance = get_object_or_404(
-            ServiceInstance.objects.visible_to(request.user).select_related("team"),
-            public_id=public_id,
-        )
-        self.check_object_permissions(request, instance)
+        instance = self.instance()
         query = parse_query(request)
         points, source = series(
             instance,
