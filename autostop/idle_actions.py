@@ -19,7 +19,8 @@ from autostop.models import IdleEvaluation, IdleVerdict
 from instances.models import ServiceInstance, Status
 from instances.serializers import iso_time
 from notifications.services import notify
-from operations.models import Kind
+from operations.models import Kind, Operation
+from operations.policy_stop import request_policy_stop
 from operations.services import OperationRefused, request_operation
 
 logger = logging.getLogger("nestops.idle")
@@ -196,24 +197,8 @@ def _why(a: idle_assessment.Assessment, now: datetime, reason: str) -> str:
 def _stop(a: idle_assessment.Assessment, now: datetime, report: IdleReport, *, reason: str) -> None:
     instance = a.instance
     why = _why(a, now, reason)
-    try:
-        operation, _created = request_operation(
-            instance=instance,
-            kind=Kind.STOP,
-            params={
-                "mode": a.policy.stop_mode,
-                "reason": reason,
-                "why": why,
-                "signals": idle_assessment.recorded_signals(a, now),
-            },
-            requester=Requester.policy(Source.IDLE_POLICY),
-        )
-    except OperationRefused as exc:
-        # Someone started an operation or changed the host since we read it: not an error.
-        report.refused[instance.public_id] = exc.code
-        logger.info("idle stop of %s refused: %s", instance.public_id, exc.code)
-        return
-    with transaction.atomic():
+
+    def record_and_tell(operation: Operation) -> None:
         IdleEvaluation.objects.filter(pk=instance.pk).update(
             verdict=IdleVerdict.STOPPING, reason=reason, stop_operation=operation
         )
@@ -234,8 +219,20 @@ def _stop(a: idle_assessment.Assessment, now: datetime, report: IdleReport, *, r
             },
             data={**_describe_host(instance), "operation": operation.public_id, "reason": reason},
         )
+
+    stop = request_policy_stop(
+        instance=instance,
+        source=Source.IDLE_POLICY,
+        mode=a.policy.stop_mode,
+        params={"reason": reason, "why": why, "signals": idle_assessment.recorded_signals(a, now)},
+        then=record_and_tell,
+    )
+    if stop.refusal is not None:
+        report.refused[instance.public_id] = stop.refusal.code
+        return
+    assert stop.operation is not None
     report.stopped.append(instance.public_id)
-    logger.info("idle policy stops %s: %s (%s)", instance.public_id, why, operation.public_id)
+    logger.info("idle policy stops %s: %s (%s)", instance.public_id, why, stop.operation.public_id)
 
 
 def delete_long_stopped(

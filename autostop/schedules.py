@@ -41,6 +41,7 @@ from autostop.schedule_windows import (
 from instances.models import ServiceInstance, Status, StopMode
 from notifications.services import notify
 from operations.models import LIFECYCLE_KINDS, Kind, Operation, OperationStatus
+from operations.policy_stop import request_policy_stop
 from operations.services import OperationRefused, request_operation
 
 # The dashboard and the API read the window vocabulary through this module.
@@ -292,17 +293,8 @@ def _stop_all(schedules: list[Schedule], now: datetime, report: ScheduleReport) 
 
 def _stop(schedule: Schedule, report: ScheduleReport) -> None:
     instance = schedule.instance
-    try:
-        operation, _created = request_operation(
-            instance=instance,
-            kind=Kind.STOP,
-            params={"mode": StopMode.STOP_CHARGING, "reason": "schedule"},
-            requester=Requester.policy(Source.SCHEDULE),
-        )
-    except OperationRefused as exc:
-        report.waiting[instance.public_id] = exc.code
-        return
-    with transaction.atomic():
+
+    def record_and_tell(operation: Operation) -> None:
         _clear(schedule, operation)
         notify(
             team=instance.team,
@@ -315,6 +307,17 @@ def _stop(schedule: Schedule, report: ScheduleReport) -> None:
             % {"name": instance.name, "id": instance.public_id, "operation": operation.public_id},
             data={"instance": instance.public_id, "operation": operation.public_id},
         )
+
+    stop = request_policy_stop(
+        instance=instance,
+        source=Source.SCHEDULE,
+        mode=StopMode.STOP_CHARGING,
+        params={"reason": "schedule"},
+        then=record_and_tell,
+    )
+    if stop.refusal is not None:
+        report.waiting[instance.public_id] = stop.refusal.code
+        return
     report.stopped.append(instance.public_id)
 
 

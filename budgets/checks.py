@@ -19,13 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.requester import Requester, Source
+from accounts.requester import Source
 from billing import money, selectors
 from budgets.models import AlertKind, Budget, BudgetAlert
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
 from notifications.services import notify
-from operations.models import Kind
-from operations.services import OperationRefused, request_operation
+from operations.policy_stop import request_policy_stop
 
 logger = logging.getLogger("nestops.billing")
 
@@ -147,17 +146,12 @@ def _stop_hosts(
                     }
                 )
             continue
-        try:
-            operation, _created = request_operation(
-                instance=host,
-                kind=Kind.STOP,
-                params={"mode": StopMode.STOP_CHARGING},
-                requester=Requester.policy(Source.BUDGET),
-            )
-        except OperationRefused as exc:
-            skipped.append({"instance": host.public_id, "reason": exc.message})
+        stop = request_policy_stop(instance=host, source=Source.BUDGET, mode=StopMode.STOP_CHARGING)
+        if stop.operation is None:
+            assert stop.refusal is not None
+            skipped.append({"instance": host.public_id, "reason": stop.refusal.message})
             continue
-        stopped.append({"instance": host.public_id, "operation": operation.public_id})
+        stopped.append({"instance": host.public_id, "operation": stop.operation.public_id})
         report.stopped.append(host.public_id)
     BudgetAlert.objects.create(
         budget=budget,
