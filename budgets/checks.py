@@ -129,22 +129,10 @@ def _stop_hosts(
     skipped: list[dict[str, str]] = []
     hosts = ServiceInstance.objects.filter(team=budget.team).exclude(status=Status.DELETED)
     for host in hosts.order_by("created_at"):
-        if host.charge_type != ChargeType.POSTPAID:
-            skipped.append(
-                {
-                    "instance": host.public_id,
-                    "reason": _("subscription: stopping it saves nothing"),
-                }
-            )
-            continue
-        if host.status != Status.RUNNING:
-            if host.status not in (Status.STOPPED, Status.DEPLOY_FAILED):
-                skipped.append(
-                    {
-                        "instance": host.public_id,
-                        "reason": _("%(status)s, not running") % {"status": host.status},
-                    }
-                )
+        reason = _left_alone(host)
+        if reason is not None:
+            if reason:
+                skipped.append({"instance": host.public_id, "reason": reason})
             continue
         stop = request_policy_stop(instance=host, source=Source.BUDGET, mode=StopMode.STOP_CHARGING)
         if stop.operation is None:
@@ -182,6 +170,18 @@ def _stop_hosts(
         data={**_data(budget, figures), "stopped": stopped, "skipped": skipped},
     )
     logger.info("budget of %s reached: stopping %s", budget.team.slug, names)
+
+
+def _left_alone(host: ServiceInstance) -> str | None:
+    """Why the budget does not stop ``host`` (empty when there is nothing to stop, so nothing
+    to say), or None when it stops it."""
+    if host.charge_type != ChargeType.POSTPAID:
+        return _("subscription: stopping it saves nothing")
+    if host.status == Status.RUNNING:
+        return None
+    if host.status in (Status.STOPPED, Status.DEPLOY_FAILED):
+        return ""
+    return _("%(status)s, not running") % {"status": host.status}
 
 
 def _figures(budget: Budget, month: Any, spent: Decimal) -> dict[str, str]:
