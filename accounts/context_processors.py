@@ -6,7 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from accounts.preferences import current_team, role_in
+from accounts.permissions import role_of
+from accounts.preferences import current_team
 
 
 def dashboard(request: HttpRequest) -> dict[str, Any]:
@@ -17,5 +18,5 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
     return {
         "current_team": team,
         "teams": getattr(request, "_teams", []),
-        "current_role": role_in(request, team) if team else None,
+        "current_role": role_of(request.user, team) if team else None,
     }

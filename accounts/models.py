@@ -65,9 +65,6 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} in {self.team} ({self.role})"
 
-    def allows(self, role: str) -> bool:
-        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
-
 
 def member_team_ids(user: Any) -> list[int] | None:
     """Ids of the user's teams; None for a superuser, who sees every team."""

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
-from accounts.models import ROLE_RANK, Membership, Role, Team, UserPreference
+from accounts.models import Team, UserPreference
 
 API_PREFIX = "/api/"
 
@@ -39,25 +39,6 @@ def current_team(request: HttpRequest) -> Team | None:
     request._current_team = chosen
     request._teams = teams
     return chosen
-
-
-def role_in(request: HttpRequest, team: Team) -> str | None:
-    """The user's role in a team, remembered for the rest of the request."""
-    if request.user.is_superuser:
-        return Role.ADMIN
-    roles = request.__dict__.setdefault("_roles", {})
-    if team.pk not in roles:
-        found = Membership.objects.filter(user=request.user, team=team).values_list(
-            "role", flat=True
-        )
-        roles[team.pk] = found[0] if found else None
-    return roles[team.pk]
-
-
-def allows(request: HttpRequest, team: Team, role: str) -> bool:
-    """Whether the user has at least ``role`` in the team (superusers have every role)."""
-    found = role_in(request, team)
-    return found is not None and ROLE_RANK[Role(found)] >= ROLE_RANK[Role(role)]
 
 
 class PreferencesMiddleware:

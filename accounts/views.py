@@ -24,7 +24,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import services as token_service
 from accounts.models import ApiToken, AuditAction, AuditEvent, Membership, Role, Team
-from accounts.preferences import allows, current_team, preference, teams_of
+from accounts.permissions import has_role
+from accounts.preferences import current_team, preference, teams_of
 
 
 def _next(request: HttpRequest, fallback: str = "/") -> str:
@@ -139,7 +140,7 @@ def members(request: HttpRequest) -> HttpResponse:
     team = current_team(request)
     if team is None:
         return render(request, "accounts/members.html", {"team": None})
-    is_admin = allows(request, team, Role.ADMIN)
+    is_admin = has_role(request.user, team, Role.ADMIN)
     form = MemberForm(request.POST or None)
     if request.method == "POST":
         if not is_admin:
@@ -178,7 +179,7 @@ def members(request: HttpRequest) -> HttpResponse:
 @require_POST
 def change_member(request: HttpRequest, username: str) -> HttpResponse:
     team = current_team(request)
-    if team is None or not allows(request, team, Role.ADMIN):
+    if team is None or not has_role(request.user, team, Role.ADMIN):
         raise PermissionDenied(_("Only team admins manage members."))
     membership = Membership.objects.filter(team=team, user__username=username).first()
     if membership is None:

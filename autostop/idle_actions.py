@@ -17,7 +17,7 @@ from accounts.requester import Requester, Source
 from autostop import idle_assessment
 from autostop.models import IdleEvaluation, IdleVerdict
 from instances.models import ServiceInstance, Status
-from instances.serializers import iso_time
+from nestops.times import iso_time
 from notifications.services import notify
 from operations.models import Kind, Operation
 from operations.policy_stop import request_policy_stop

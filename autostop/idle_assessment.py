@@ -14,7 +14,7 @@ from autostop import idle_activity, webui_poll
 from autostop.models import IdleEvaluation, IdleVerdict, Snooze
 from autostop.policy import EffectivePolicy, related
 from instances.models import ServiceInstance
-from instances.serializers import iso_time
+from nestops.times import iso_time
 
 # Ask the WebUI of hosts this close to their warning or stop.
 ASK_AHEAD = timedelta(minutes=1)

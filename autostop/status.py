@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from autostop.models import IdleEvaluation, IdleVerdict
 from instances.models import ServiceInstance, Status
-from instances.serializers import iso_time
+from nestops.times import iso_time
 
 # Older than this, the status says when it was last checked (the job may be down).
 STALE_AFTER = timedelta(minutes=3)

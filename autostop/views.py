@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from autostop.api import IdlePolicySerializer, SnoozeSerializer, policy_body
+from autostop.api.views import IdlePolicySerializer, SnoozeSerializer, policy_body
 from autostop.models import IdlePolicy, Schedule, TeamIdleSettings
 from autostop.policy import cancel_snooze, save_policy, snooze, snooze_limit_hours, stored_values
 from autostop.schedules import (

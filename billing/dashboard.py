@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import charts, ledger, money, selectors
+from billing.api.serializers import offer_errors
 from billing.estimates import Configuration, PriceUnavailable, estimate
 from billing.forms import UsageForm
 from billing.models import Basis
-from billing.serializers import offer_errors
 from cloud import CloudError
 from instances import catalog
 from instances.models import ChargeType, ServiceInstance

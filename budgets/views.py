@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from accounts.preferences import allows, current_team
+from accounts.permissions import has_role
+from accounts.preferences import current_team
 from budgets.forms import BudgetForm
 from budgets.models import Budget, BudgetAlert
 from budgets.selectors import budget_status
@@ -23,7 +24,7 @@ def budget(request: HttpRequest) -> HttpResponse:
     if team is None:
         return render(request, "budgets/budget.html", {"team": None})
     found = Budget.objects.filter(team=team).first()
-    can_edit = allows(request, team, Role.ADMIN)
+    can_edit = has_role(request.user, team, Role.ADMIN)
     status = 200
     if request.method == "POST":
         if not can_edit:
@@ -54,7 +55,7 @@ def budget(request: HttpRequest) -> HttpResponse:
 @require_POST
 def budget_delete(request: HttpRequest) -> HttpResponse:
     team = current_team(request)
-    if team is None or not allows(request, team, Role.ADMIN):
+    if team is None or not has_role(request.user, team, Role.ADMIN):
         raise PermissionDenied(_("Only team admins manage budgets."))
     deleted, _counts = Budget.objects.filter(team=team).delete()
     if deleted:

@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
+from accounts.permissions import has_role
 from accounts.requester import Requester, Source
 from hostfiles import services as host_files
 from hostfiles.forms import DownloadForm, ExtensionForm, PreviewForm
 from hostfiles.models import Extension, ModelFile, ModelKind
 from instances.models import ServiceInstance, Status
 from instances.views import is_htmx, require_operator, visible_instance
-from nestops.api import has_role
 from operations.models import HOST_FILE_KINDS, Operation
 from operations.services import OperationRefused
 

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,7 +17,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from accounts.preferences import allows, current_team
+from accounts.permissions import has_role
+from accounts.preferences import current_team
 from accounts.requester import Requester, Source
 from autostop.policy import related
 from autostop.status import idle_status
@@ -28,7 +28,8 @@ from billing.forms import UsageForm
 from billing.selectors import with_costs
 from cloud import CloudError
 from instances import catalog
-from instances.api import active_lifecycle_prefetch
+from instances.api.filters import InstanceFilter
+from instances.api.views import active_lifecycle_prefetch
 from instances.forms import InstanceForm
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
 from instances.services import reveal_credentials
@@ -58,7 +59,7 @@ def visible_instance(request: HttpRequest, public_id: str) -> ServiceInstance:
 
 
 def require_operator(request: HttpRequest, instance: ServiceInstance) -> None:
-    if not allows(request, instance.team, Role.OPERATOR):
+    if not has_role(request.user, instance.team, Role.OPERATOR):
         raise PermissionDenied(_("Your role in this team does not allow this action."))
 
 
@@ -76,19 +77,9 @@ def instance_list(request: HttpRequest) -> HttpResponse:
             .prefetch_related(active_lifecycle_prefetch())
             .order_by("-created_at", "-id")
         )
-    status = request.GET.get("status", "")
-    region = request.GET.get("region", "")
-    search = request.GET.get("q", "").strip()
-    if status in Status.values:
-        instances = instances.filter(status=status)
-    else:
-        instances = instances.exclude(status=Status.DELETED)
-    if region:
-        instances = instances.filter(region=region)
-    if search:
-        instances = instances.filter(
-            Q(name__icontains=search) | Q(public_id=search) | Q(cloud_instance_id=search)
-        )
+    filters = InstanceFilter(request.GET, queryset=instances)
+    instances = filters.qs
+    chosen = {key: request.GET.get(key, "").strip() for key in ("status", "region", "search")}
     page = Paginator(instances, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     for row in rows:
@@ -103,9 +94,8 @@ def instance_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "live": any(getattr(i, "active_lifecycle", None) for i in rows)
         or any(i.status in (Status.DEPLOYING, Status.DELETING) for i in rows),
-        "status": status,
-        "region": region,
-        "q": search,
+        **chosen,
+        "filter_errors": filters.errors,
         "statuses": Status.choices,
         "regions": sorted(
             set(
@@ -116,8 +106,8 @@ def instance_list(request: HttpRequest) -> HttpResponse:
             if team
             else set()
         ),
-        "can_act": team is not None and allows(request, team, Role.OPERATOR),
-        "filtered": bool(status or region or search),
+        "can_act": team is not None and has_role(request.user, team, Role.OPERATOR),
+        "filtered": any(chosen.values()),
     }
     template = "instances/_rows.html" if is_htmx(request) else "instances/list.html"
     return render(request, template, context)
@@ -211,7 +201,7 @@ def _summary(form: InstanceForm, data: Any) -> dict[str, Any]:
 @login_required
 def instance_create(request: HttpRequest) -> HttpResponse:
     team = current_team(request)
-    if team is None or not allows(request, team, Role.OPERATOR):
+    if team is None or not has_role(request.user, team, Role.OPERATOR):
         raise PermissionDenied(_("You need the operator role in a team to deploy instances."))
     if request.method == "POST":
         form = InstanceForm(request.POST, team=team)
@@ -304,7 +294,7 @@ def _detail_context(
     )
     for operation in operations:
         operation.timeline_log = logs.get(operation.pk)
-    can_act = allows(request, instance.team, Role.OPERATOR)
+    can_act = has_role(request.user, instance.team, Role.OPERATOR)
     active = [o for o in operations if o.is_active]
     resize_offers = []
     if full and can_act and instance.status == Status.STOPPED and not instance.is_prepaid:

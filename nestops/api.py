@@ -1,4 +1,6 @@
-"""Pieces every API endpoint shares: one error shape, pagination, team roles, client info."""
+"""Pieces every API endpoint shares: one error shape, pagination, client info.
+
+Who may do what is checked in ``accounts.permissions``."""
 
 from __future__ import annotations
 
@@ -7,14 +9,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from rest_framework import exceptions, pagination, permissions, status
+from rest_framework import exceptions, pagination, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.models import Membership, Role, Team
 from cloud import CloudError
+from nestops.errors import Refused
 
 
 def error_response(code: str, message: str, details: Any = None, *, http_status: int) -> Response:
@@ -25,9 +26,7 @@ def error_response(code: str, message: str, details: Any = None, *, http_status:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every error as ``{"code", "message", "details"}``."""
-    from operations.services import OperationRefused
-
-    if isinstance(exc, OperationRefused):
+    if isinstance(exc, Refused):
         return error_response(exc.code, exc.message, exc.details, http_status=exc.http_status)
     if isinstance(exc, CloudError):
         return error_response(
@@ -84,42 +83,25 @@ class Pagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request: Request) -> int:
+        """``page_size`` from 1 to 200; anything else is a 400, not the default in silence."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {
+                    "page_size": [
+                        _("A whole number from 1 to %(max)d.") % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return int(raw)
+
 
 def client_address(request: Request) -> str | None:
     # REMOTE_ADDR only: a forwarded header is whatever the client chose to send.
     return request.META.get("REMOTE_ADDR") or None
-
-
-def membership(user: Any, team: Team) -> Membership | None:
-    return (
-        Membership.objects.filter(user=user, team=team).first() if user.is_authenticated else None
-    )
-
-
-def has_role(user: Any, team: Team, role: str) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    found = membership(user, team)
-    return found is not None and found.allows(role)
-
-
-class TeamRolePermission(permissions.BasePermission):
-    """Reads for any member; writes and actions need the view's ``action_role`` (operator)."""
-
-    message = gettext_lazy("Your role in this team does not allow this action.")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated)
-
-    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
-        team = obj if isinstance(obj, Team) else obj.team
-        if request.method in permissions.SAFE_METHODS and getattr(
-            view, "action", ""
-        ) not in getattr(view, "operator_actions", ()):
-            return has_role(request.user, team, Role.VIEWER)
-        return has_role(request.user, team, getattr(view, "action_role", Role.OPERATOR))
 
 
 ACCEPTED = status.HTTP_202_ACCEPTED

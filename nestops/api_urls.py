@@ -6,22 +6,22 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import AuditEventViewSet, TeamViewSet, TokenViewSet
-from autostop.api import IdlePolicyView, SnoozeView, TeamIdleSettingsView
-from autostop.schedule_api import ScheduleView
-from billing.api import CostsView, EstimateView
-from budgets.api import BudgetViewSet
-from hostfiles.api import (
+from accounts.api.views import AuditEventViewSet, TeamViewSet, TokenViewSet
+from autostop.api.schedules import ScheduleView
+from autostop.api.views import IdlePolicyView, SnoozeView, TeamIdleSettingsView
+from billing.api.views import CostsView, EstimateView
+from budgets.api.views import BudgetViewSet
+from hostfiles.api.views import (
     ExtensionViewSet,
     InventoryRefreshView,
     ModelFileViewSet,
     SourceTokenListView,
     SourceTokenView,
 )
-from instances.api import InstanceTypesView, InstanceViewSet, RegionsView, ZonesView
-from metrics.api import MetricsView
-from notifications.api import ChannelViewSet, DeliveryViewSet
-from operations.api import OperationViewSet
+from instances.api.views import InstanceTypesView, InstanceViewSet, RegionsView, ZonesView
+from metrics.api.views import MetricsView
+from notifications.api.views import ChannelViewSet, DeliveryViewSet
+from operations.api.views import OperationViewSet
 
 app_name = "api"
 

@@ -16,19 +16,12 @@ from accounts.requester import Requester
 from instances import lifecycle
 from instances.models import ServiceInstance, Status
 from instances.services import NewInstance, create_instance
+from nestops.errors import Refused
 from operations.models import HOST_FILE_KINDS, LIFECYCLE_KINDS, Kind, Operation
 
 
-class OperationRefused(Exception):
-    """An operation cannot be accepted; ``code`` and ``details`` reach the API as they are."""
-
-    http_status = 409
-
-    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details or {}
+class OperationRefused(Refused):
+    """An operation cannot be accepted."""
 
 
 class OperationConflict(OperationRefused):

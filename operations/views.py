@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from accounts.preferences import allows, current_team
+from accounts.permissions import has_role
+from accounts.preferences import current_team
 from accounts.requester import Source
+from operations.api.filters import OperationFilter
 from operations.models import ACTIVE_STATUSES, Kind, Operation, OperationStatus
 from operations.services import OperationRefused, cancel_operation
 
 PAGE_SIZE = 50
-
-
-def _day_start(value: str) -> datetime | None:
-    day = parse_date(value) if value else None
-    if day is None:
-        return None
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @login_required
@@ -43,21 +33,10 @@ def operation_list(request: HttpRequest) -> HttpResponse:
             .defer("log", "state")
             .order_by("-created_at")
         )
-    filters = {
-        key: request.GET.get(key, "").strip()
-        for key in ("instance", "kind", "status", "source", "since", "until")
-    }
-    if filters["instance"]:
-        operations = operations.filter(
-            Q(instance__public_id=filters["instance"]) | Q(instance__name=filters["instance"])
-        )
-    for key in ("kind", "status", "source"):
-        if filters[key]:
-            operations = operations.filter(**{key: filters[key]})
-    if since := _day_start(filters["since"]):
-        operations = operations.filter(created_at__gte=since)
-    if until := _day_start(filters["until"]):
-        operations = operations.filter(created_at__lt=until + timezone.timedelta(days=1))
+    keys = ("instance", "kind", "status", "source", "since", "until")
+    filters = {key: request.GET.get(key, "").strip() for key in keys}
+    chosen = OperationFilter(request.GET, queryset=operations)
+    operations = chosen.qs
     page = Paginator(operations, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     context = {
@@ -69,6 +48,7 @@ def operation_list(request: HttpRequest) -> HttpResponse:
         "sources": Source.choices,
         "live": any(o.status in ACTIVE_STATUSES for o in rows),
         "filtered": any(filters.values()),
+        "filter_errors": chosen.errors,
     }
     if request.headers.get("HX-Request") == "true":
         return render(request, "operations/_rows.html", context)
@@ -93,7 +73,7 @@ def operation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     context = {
         "operation": operation,
         "live": operation.is_active,
-        "can_act": allows(request, operation.team, Role.OPERATOR),
+        "can_act": has_role(request.user, operation.team, Role.OPERATOR),
     }
     if request.headers.get("HX-Request") == "true":
         return render(request, "operations/_detail_live.html", context)
@@ -104,7 +84,7 @@ def operation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def operation_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
     operation = visible_operation(request, public_id)
-    if not allows(request, operation.team, Role.OPERATOR):
+    if not has_role(request.user, operation.team, Role.OPERATOR):
         raise PermissionDenied(_("Your role in this team does not allow this action."))
     try:
         cancel_operation(operation=operation, actor=request.user)

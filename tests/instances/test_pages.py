@@ -53,10 +53,10 @@ def test_the_list_filters_and_searches(alice, team) -> None:
     make_instance(team, name="alpha-one", status=Status.STOPPED)
     make_instance(team, name="beta-two", status=Status.RUNNING, region="cn-shanghai")
     client = client_for(alice)
-    assert "beta-two" not in client.get("/?q=alpha").content.decode()
+    assert "beta-two" not in client.get("/?search=alpha").content.decode()
     assert "alpha-one" not in client.get("/?status=running").content.decode()
     assert "alpha-one" not in client.get("/?region=cn-shanghai").content.decode()
-    assert "No instance matches" in client.get("/?q=nothing-like-this").content.decode()
+    assert "No instance matches" in client.get("/?search=nothing-like-this").content.decode()
 
 
 def test_the_list_polls_only_while_something_is_in_progress(alice, team, running) -> None:
@@ -319,3 +319,16 @@ def test_the_timeline_shows_the_newest_logs_and_links_the_older_ones(alice, team
     with CaptureQueriesContext(connection) as many:
         client.get(f"/instances/{running.public_id}/", HTTP_HX_REQUEST="true")
     assert len(many) == len(few)
+
+
+def test_lists_share_the_api_filters_and_say_what_is_wrong(alice, team) -> None:
+    make_instance(team, name="kept-one", status=Status.RUNNING)
+    make_instance(team, name="gone-one", status=Status.DELETED)
+    client = Client()
+    client.force_login(alice)
+    page = client.get("/?search=one").content.decode()
+    assert "kept-one" in page and "gone-one" not in page
+    assert "gone-one" in client.get("/?search=one&include_deleted=true").content.decode()
+    assert "Use true or false" in client.get("/?include_deleted=175355948183").content.decode()
+    operations = client.get("/operations/?since=yesterday").content.decode()
+    assert "Use a day" in operations

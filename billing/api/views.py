@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 
 from accounts.models import Team, member_team_ids
 from billing import money, selectors
+from billing.api.serializers import CostQuerySerializer, EstimateSerializer
 from billing.estimates import PriceUnavailable, estimate
 from billing.renderers import CSVRenderer
-from billing.serializers import CostQuerySerializer, EstimateSerializer
 from instances import catalog
 from instances.models import ServiceInstance
 from nestops.api import error_response

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -15,13 +14,7 @@ from billing.money import cents, rate_text
 from billing.selectors import instance_cost
 from instances import catalog, validation
 from instances.models import ChargeType, PeriodUnit, ServiceInstance, StopMode, Template
-
-
-def iso_time(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z, as the API returns every timestamp."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+from nestops.times import iso_time
 
 
 class ActiveOperationSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from hostfiles import previews
 from hostfiles import rules as file_rules
 from hostfiles.models import Extension, ModelFile, ModelKind, SourceToken, TokenProvider
-from instances.serializers import iso_time
+from nestops.times import iso_time
 
 
 def _checked(check: Any, value: Any) -> Any:

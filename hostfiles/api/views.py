@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -21,10 +20,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, Team
+from accounts.permissions import TeamRolePermission, has_role
 from accounts.requester import Requester, Source
 from hostfiles import services as host_files
-from hostfiles.models import Extension, ModelFile, ModelKind, SourceToken, TokenProvider
-from hostfiles.serializers import (
+from hostfiles.api.filters import ModelFileFilter
+from hostfiles.api.serializers import (
     DownloadSerializer,
     ExtensionInstallSerializer,
     ExtensionRemoveSerializer,
@@ -35,11 +35,12 @@ from hostfiles.serializers import (
     SourceTokenSerializer,
     token_status,
 )
-from instances.api import idempotency_key
+from hostfiles.models import Extension, ModelFile, SourceToken, TokenProvider
+from instances.api.views import idempotency_key
 from instances.models import ServiceInstance
-from nestops.api import ACCEPTED, TeamRolePermission, has_role
+from nestops.api import ACCEPTED
+from operations.api.serializers import OperationDetailSerializer
 from operations.models import Operation
-from operations.serializers import OperationDetailSerializer
 
 
 def accepted(operation: Operation, context: dict[str, Any]) -> Response:
@@ -75,20 +76,6 @@ class OnInstance:
 
 
 # --- model files -----------------------------------------------------------------------------
-
-
-class ModelFileFilter(django_filters.FilterSet):
-    kind = django_filters.MultipleChoiceFilter(choices=ModelKind.choices)
-    search = django_filters.CharFilter(method="filter_search", label="Name or path")
-    has_preview = django_filters.BooleanFilter()
-
-    class Meta:
-        model = ModelFile
-        fields = ["kind", "search", "has_preview"]
-
-    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        return queryset.filter(Q(path__icontains=value) | Q(public_id=value))
 
 
 class ModelFileViewSet(

@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy
 from rest_framework import viewsets
 
 from accounts.models import Role, member_team_ids
+from accounts.permissions import TeamRolePermission
 from billing import money, selectors
+from budgets.api.serializers import BudgetSerializer
 from budgets.models import Budget, BudgetAlert
-from budgets.serializers import BudgetSerializer
-from nestops.api import TeamRolePermission
 
 
 class BudgetPermission(TeamRolePermission):

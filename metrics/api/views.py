@@ -16,11 +16,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import TeamRolePermission
 from instances.models import ServiceInstance
-from instances.serializers import iso_time
 from metrics.collection import series
 from metrics.models import METRIC_KEYS, Metric
-from nestops.api import TeamRolePermission
+from nestops.times import iso_time
 
 STEPS = (60, 300, 900, 3600, 21600, 86400)
 MAX_POINTS = 1500

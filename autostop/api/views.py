@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -19,7 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Membership, Role, Team
+from accounts.models import Role, Team
+from accounts.permissions import TeamRolePermission, has_role, teams_with_role
 from autostop.models import IdleEvaluation, IdlePolicy, Snooze, TeamIdleSettings
 from autostop.policy import (
     active_snooze,
@@ -36,8 +36,7 @@ from autostop.policy import (
 )
 from autostop.status import idle_status
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
-from instances.serializers import iso_time
-from nestops.api import TeamRolePermission, has_role
+from nestops.times import iso_time
 
 
 class InstanceScopedView(APIView):
@@ -268,14 +267,7 @@ class TeamIdleSettingsView(APIView):
 
     def get_team(self) -> Team:
         user = self.request.user
-        teams: QuerySet[Team] = (
-            Team.objects.all()
-            if user.is_superuser
-            else Team.objects.filter(
-                pk__in=Membership.objects.filter(user=user).values_list("team_id", flat=True)
-            )
-        )
-        return get_object_or_404(teams, slug=self.kwargs["slug"])
+        return get_object_or_404(teams_with_role(user, Role.VIEWER), slug=self.kwargs["slug"])
 
     @extend_schema(responses={200: dict})
     def get(self, request: Request, slug: str) -> Response:

@@ -17,9 +17,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Membership, Role, Team
+from accounts.models import Role, Team
+from accounts.permissions import has_role, teams_with_role
 from nestops.addresses import HostKind, host_kind
-from nestops.api import ACCEPTED, has_role
+from nestops.api import ACCEPTED
 from notifications.models import ChannelKind, NotificationChannel, NotificationDelivery
 from notifications.services import EVENTS, notify
 
@@ -172,8 +173,4 @@ class DeliveryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         deliveries = NotificationDelivery.objects.select_related("channel", "team")
         if user.is_superuser:
             return deliveries
-        return deliveries.filter(
-            team_id__in=Membership.objects.filter(user=user, role=Role.ADMIN).values_list(
-                "team_id", flat=True
-            )
-        )
+        return deliveries.filter(team__in=teams_with_role(user, Role.ADMIN))

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import ApiToken, AuditEvent, Membership, Role, Team
+from accounts.permissions import teams_with_role
 from accounts.services import issue_token, revoke_token
 from nestops.api import client_address
 
@@ -149,5 +150,4 @@ class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         events = AuditEvent.objects.select_related("actor", "team")
         if user.is_superuser:
             return events
-        admin_teams = Membership.objects.filter(user=user, role=Role.ADMIN).values("team_id")
-        return events.filter(Q(actor=user) | Q(team__in=admin_teams))
+        return events.filter(Q(actor=user) | Q(team__in=teams_with_role(user, Role.ADMIN)))

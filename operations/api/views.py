@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
@@ -10,25 +9,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.requester import Source
-from nestops.api import ACCEPTED, TeamRolePermission
-from operations.models import Kind, Operation, OperationStatus
-from operations.serializers import OperationDetailSerializer, OperationSerializer
+from accounts.permissions import TeamRolePermission
+from nestops.api import ACCEPTED
+from operations.api.filters import OperationFilter
+from operations.api.serializers import OperationDetailSerializer, OperationSerializer
+from operations.models import Operation
 from operations.services import cancel_operation
-
-
-class OperationFilter(django_filters.FilterSet):
-    instance = django_filters.CharFilter(field_name="instance__public_id")
-    status = django_filters.MultipleChoiceFilter(choices=OperationStatus.choices)
-    kind = django_filters.MultipleChoiceFilter(choices=Kind.choices)
-    source = django_filters.MultipleChoiceFilter(choices=Source.choices)
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    team = django_filters.CharFilter(field_name="team__slug")
-
-    class Meta:
-        model = Operation
-        fields = ["instance", "status", "kind", "source", "since", "until", "team"]
 
 
 class OperationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -10,11 +10,11 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from autostop.api import InstanceScopedView
+from autostop.api.views import InstanceScopedView
 from autostop.models import Schedule
 from autostop.schedules import ScheduleError, next_action, parse_windows, parse_zone, save_schedule
 from instances.models import ServiceInstance
-from instances.serializers import iso_time
+from nestops.times import iso_time
 
 
 class ScheduleSerializer(serializers.Serializer):

@@ -6,8 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-import django_filters
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,11 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import TeamRolePermission
 from accounts.requester import Requester, Source
 from billing.selectors import with_costs
 from instances import catalog
-from instances.models import ChargeType, ServiceInstance, Status
-from instances.serializers import (
+from instances.api.filters import InstanceFilter
+from instances.api.serializers import (
     CredentialsSerializer,
     DeleteSerializer,
     InstanceCreateSerializer,
@@ -31,12 +31,13 @@ from instances.serializers import (
     ResizeSerializer,
     RestartSerializer,
     StopSerializer,
-    iso_time,
 )
+from instances.models import ChargeType, ServiceInstance
 from instances.services import NewInstance, reveal_credentials, update_instance
-from nestops.api import ACCEPTED, TeamRolePermission
+from nestops.api import ACCEPTED
+from nestops.times import iso_time
+from operations.api.serializers import OperationDetailSerializer
 from operations.models import LIFECYCLE_KINDS, Kind, Operation
-from operations.serializers import OperationDetailSerializer
 from operations.services import IdempotencyKeyReused, request_deploy, request_operation
 
 IDEMPOTENCY_HEADER = "HTTP_IDEMPOTENCY_KEY"
@@ -47,29 +48,6 @@ def idempotency_key(request: Request) -> str:
     if len(key) > 128:
         raise serializers.ValidationError({"Idempotency-Key": [_("At most 128 characters.")]})
     return key
-
-
-class InstanceFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    region = django_filters.CharFilter()
-    zone = django_filters.CharFilter()
-    team = django_filters.CharFilter(field_name="team__slug")
-    charge_type = django_filters.ChoiceFilter(choices=ChargeType.choices)
-    search = django_filters.CharFilter(method="filter_search", label="Name or id")
-    include_deleted = django_filters.BooleanFilter(method="filter_deleted")
-
-    class Meta:
-        model = ServiceInstance
-        fields = ["status", "region", "zone", "team", "charge_type", "search"]
-
-    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        return queryset.filter(
-            Q(name__icontains=value) | Q(public_id=value) | Q(cloud_instance_id=value)
-        )
-
-    def filter_deleted(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        return queryset if value else queryset.exclude(status=Status.DELETED)
 
 
 def active_lifecycle_prefetch() -> Prefetch:
@@ -131,13 +109,8 @@ class InstanceViewSet(
         return Response(body)
 
     def filter_queryset(self, queryset: QuerySet[ServiceInstance]) -> QuerySet[ServiceInstance]:
-        queryset = super().filter_queryset(queryset)
-        params = self.request.query_params
-        # Lists leave deleted instances out unless asked for (or filtered by status); a
-        # deleted instance's own page stays reachable.
-        if self.action == "list" and "include_deleted" not in params and "status" not in params:
-            queryset = queryset.exclude(status=Status.DELETED)
-        return queryset
+        # Filters shape lists; a deleted instance's own page stays reachable.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     # --- create and update ---------------------------------------------------------------
 

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, serializers
 
 from accounts.models import Role, Team
+from accounts.permissions import has_role
 from billing import money, selectors
 from budgets.models import Budget
-from nestops.api import has_role
 
 
 class BudgetSerializer(serializers.ModelSerializer):

@@ -1,0 +1,48 @@
+"""Query parameters are checked as the schema describes them: a bad value is a 400 naming it."""
+
+from __future__ import annotations
+
+import pytest
+
+from instances.models import Status
+from tests.factories import make_instance
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/instances/?include_deleted=175355948183", "include_deleted"),
+        ("/api/v1/instances/?page_size=null", "page_size"),
+        ("/api/v1/instances/?page_size=0", "page_size"),
+        ("/api/v1/instances/?page_size=201", "page_size"),
+        ("/api/v1/instances/?status=sleeping", "status"),
+        ("/api/v1/operations/?since=yesterday", "since"),
+        ("/api/v1/operations/?until=2026-13-01", "until"),
+    ],
+)
+def test_a_bad_value_is_a_400_naming_the_parameter(as_alice, path, field) -> None:
+    response = as_alice.get(path)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
+    assert field in response.json()["details"]
+
+
+def test_deleted_instances_are_listed_only_when_asked(as_alice, team) -> None:
+    make_instance(team, name="kept", status=Status.RUNNING)
+    make_instance(team, name="gone", status=Status.DELETED)
+
+    def names(query: str) -> set[str]:
+        return {row["name"] for row in as_alice.get(f"/api/v1/instances/{query}").json()["results"]}
+
+    assert names("") == {"kept"}
+    assert names("?include_deleted=true") == {"kept", "gone"}
+    assert names("?include_deleted=false") == {"kept"}
+    assert names("?status=deleted") == {"gone"}
+    assert len(as_alice.get("/api/v1/instances/?page_size=1").json()["results"]) == 1
+
+
+def test_operations_since_and_until_take_a_day_or_a_time(as_alice) -> None:
+    assert as_alice.get("/api/v1/operations/?since=2026-12-01").status_code == 200
+    assert as_alice.get("/api/v1/operations/?until=2026-12-01T09:00:00Z").status_code == 200
