@@ -1,4 +1,4 @@
-"""Daily cost charts drawn on the server as SVG: no script, no CDN, readable without colour
+"""Daily cost charts drawn on the server as SVG (``nestops.charts``), readable without colour
 (each series also has a pattern-free legend and the page shows the same figures in a table).
 """
 
@@ -10,9 +10,10 @@ from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
 from django.utils.formats import date_format
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+
+from nestops.charts import Svg
 
 # Colour-blind safe (Okabe-Ito), then grey for the hosts folded into "other hosts".
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
@@ -93,31 +94,38 @@ def _amount(value: Decimal) -> str:
 
 def render_svg(chart: DailyChart, *, title: str) -> SafeString:
     """The chart as an accessible inline SVG (``role="img"`` with a title and a description)."""
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_h = HEIGHT - TOP - BOTTOM
     totals = chart.day_totals
     top = _nice_ceiling(max(totals, default=Decimal(0)))
-    slot = plot_w / max(len(chart.days), 1)
-    bar_w = max(slot * 0.72, 1.0)
     total = sum(totals, Decimal(0))
-    parts = [
-        f'<svg class="cost-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="chart-title">{escape(title)}</title>',
-        '<desc id="chart-desc">'
-        + escape(
-            _("%(days)s days, %(total)s %(currency)s in all; the table below has every figure.")
-            % {"days": len(chart.days), "total": f"{total:.2f}", "currency": chart.currency}
-        )
-        + "</desc>",
-    ]
+    svg = Svg(
+        "cost-chart",
+        (WIDTH, HEIGHT),
+        role="img",
+        aria_labelledby="chart-title chart-desc",
+        xmlns="http://www.w3.org/2000/svg",
+    )
+    svg.add("title", title, id="chart-title")
+    svg.add(
+        "desc",
+        _("%(days)s days, %(total)s %(currency)s in all; the table below has every figure.")
+        % {"days": len(chart.days), "total": f"{total:.2f}", "currency": chart.currency},
+        id="chart-desc",
+    )
     for step in range(5):  # gridlines and amounts at 0, 1/4, ... of the axis
         value = top * step / 4
         y = TOP + plot_h - float(value / top) * plot_h
-        parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">'
-            f"{escape(_amount(value))}</text>"
-        )
+        svg.add("line", x1=LEFT, y1=y, x2=WIDTH - RIGHT, y2=y, css_class="grid")
+        svg.add("text", _amount(value), x=LEFT - 6, y=y + 4, css_class="axis", text_anchor="end")
+    _draw_bars(svg, chart, top)
+    return svg.render()
+
+
+def _draw_bars(svg: Svg, chart: DailyChart, top: Decimal) -> None:
+    """One stacked bar a day, a tooltip on each part, a date under every few bars."""
+    plot_h = HEIGHT - TOP - BOTTOM
+    slot = (WIDTH - LEFT - RIGHT) / max(len(chart.days), 1)
+    bar_w = max(slot * 0.72, 1.0)
     label_every = max(1, round(len(chart.days) / 8))
     for index, day in enumerate(chart.days):
         x = LEFT + index * slot + (slot - bar_w) / 2
@@ -129,14 +137,21 @@ def render_svg(chart: DailyChart, *, title: str) -> SafeString:
             height = float(value / top) * plot_h
             base -= height
             tooltip = f"{series.label}, {date_format(day, 'SHORT_DATE_FORMAT')}: {value:.2f}"
-            parts.append(
-                f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar_w:.1f}" height="{height:.1f}" '
-                f'fill="{colour}"><title>{escape(tooltip)} {escape(chart.currency)}</title></rect>'
+            svg.add(
+                "rect",
+                x=x,
+                y=base,
+                width=bar_w,
+                height=height,
+                fill=colour,
+                tooltip=f"{tooltip} {chart.currency}",
             )
         if index % label_every == 0:
-            parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - 8}" class="axis" '
-                f'text-anchor="middle">{escape(date_format(day, "n/j"))}</text>'
+            svg.add(
+                "text",
+                date_format(day, "n/j"),
+                x=x + bar_w / 2,
+                y=HEIGHT - 8,
+                css_class="axis",
+                text_anchor="middle",
             )
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # every text in it went through escape()

@@ -92,16 +92,7 @@ def estimate(
     """The estimate as the API returns it. Prices come from the quote table, refreshed from the
     cloud when missing or stale; a stale or failed quote is used and said to be so."""
     hourly_quote = quotes.current(configuration.key(ChargeType.POSTPAID))
-    hourly = quotes.hourly(hourly_quote)
-    if hourly is None:
-        raise PriceUnavailable(
-            _("The cloud gave no price for %(type)s in %(zone)s: %(error)s")
-            % {
-                "type": configuration.instance_type,
-                "zone": configuration.zone,
-                "error": hourly_quote.error or _("no answer"),
-            }
-        )
+    hourly = _hourly_prices(configuration, hourly_quote)
     subscription_quote = quotes.current(configuration.key(ChargeType.PREPAID))
     currency = hourly.currency
 
@@ -117,71 +108,21 @@ def estimate(
 
     subscription = _subscription(subscription_quote, currency)
     sub_monthly: Decimal | None = subscription.pop("_monthly")
-
-    break_even: Decimal | None = None
-    break_even_note = ""
-    recommendation: dict[str, Any]
     if sub_monthly is None:
-        recommendation = {
-            "charge_type": ChargeType.POSTPAID.value,
-            "monthly_saving": None,
-            "reason": _(
-                "The subscription price is not available (%(error)s); pay-as-you-go is the one "
-                "price known."
-            )
-            % {"error": subscription.get("error") or _("no answer")},
-        }
+        break_even, break_even_note = None, ""
+        recommendation = _pay_as_you_go_only(subscription)
     else:
-        if running_rate > stopped_rate:
-            hours = (sub_monthly - money.HOURS_PER_MONTH * stopped_rate) / (
-                running_rate - stopped_rate
-            )
-            if hours >= money.HOURS_PER_MONTH:
-                break_even_note = _(
-                    "A subscription is never cheaper: even always on, pay-as-you-go costs less."
-                )
-            elif hours <= 0:
-                break_even = Decimal(0)
-                break_even_note = _("A subscription is cheaper whatever the hours.")
-            else:
-                break_even = hours
-                break_even_note = _(
-                    "Above %(hours)s running hours a month a subscription is cheaper."
-                ) % {"hours": _hours_text(hours)}
+        break_even, break_even_note = _break_even(running_rate, stopped_rate, sub_monthly)
         recommendation = _recommend(
             payg_monthly, sub_monthly, running_hours, break_even, currency, subscription
         )
 
     return {
         "currency": currency,
-        "configuration": {
-            "region": configuration.region,
-            "zone": configuration.zone,
-            "instance_type": configuration.instance_type,
-            "system_disk_category": configuration.system_disk_category,
-            "system_disk_size": configuration.system_disk_size,
-            "internet_charge_type": ecs.INTERNET_CHARGE_TYPE,
-            "bandwidth_out": configuration.bandwidth_out,
-            "charge_type": configuration.charge_type,
-            "period": configuration.period,
-            "period_unit": configuration.period_unit,
-        },
+        "configuration": _configuration_section(configuration),
         "availability": _availability(configuration, in_stock),
-        "hourly": {
-            "running": money.rate_text(running_rate),
-            "instance_type": money.rate_text(hourly.instance),
-            "system_disk": money.rate_text(hourly.system_disk),
-            "bandwidth": money.rate_text(hourly.bandwidth),
-            "stopped": money.rate_text(stopped_rate),
-            "stopped_includes_bandwidth": settings.NESTOPS_BILL_BANDWIDTH_WHILE_STOPPED,
-        },
-        "usage": {
-            "always_on": usage.always_on,
-            "hours_per_day": str(usage.hours_per_day),
-            "days_per_week": str(usage.days_per_week),
-            "running_hours_per_month": _hours_text(running_hours),
-            "stopped_hours_per_month": _hours_text(stopped_hours),
-        },
+        "hourly": _hourly_section(hourly, running_rate, stopped_rate),
+        "usage": _usage_section(usage, stopped_hours),
         "pay_as_you_go": {
             "monthly": money.cents(payg_monthly),
             "running": money.cents(running_part),
@@ -196,6 +137,86 @@ def estimate(
             "pay_as_you_go": _freshness(hourly_quote),
             "subscription": _freshness(subscription_quote),
         },
+    }
+
+
+def _hourly_prices(configuration: Configuration, quote: PriceQuote) -> quotes.HourlyPrices:
+    hourly = quotes.hourly(quote)
+    if hourly is None:
+        raise PriceUnavailable(
+            _("The cloud gave no price for %(type)s in %(zone)s: %(error)s")
+            % {
+                "type": configuration.instance_type,
+                "zone": configuration.zone,
+                "error": quote.error or _("no answer"),
+            }
+        )
+    return hourly
+
+
+def _hourly_section(
+    hourly: quotes.HourlyPrices, running_rate: Decimal, stopped_rate: Decimal
+) -> dict[str, Any]:
+    return {
+        "running": money.rate_text(running_rate),
+        "instance_type": money.rate_text(hourly.instance),
+        "system_disk": money.rate_text(hourly.system_disk),
+        "bandwidth": money.rate_text(hourly.bandwidth),
+        "stopped": money.rate_text(stopped_rate),
+        "stopped_includes_bandwidth": settings.NESTOPS_BILL_BANDWIDTH_WHILE_STOPPED,
+    }
+
+
+def _usage_section(usage: UsageProfile, stopped_hours: Decimal) -> dict[str, Any]:
+    return {
+        "always_on": usage.always_on,
+        "hours_per_day": str(usage.hours_per_day),
+        "days_per_week": str(usage.days_per_week),
+        "running_hours_per_month": _hours_text(usage.running_hours),
+        "stopped_hours_per_month": _hours_text(stopped_hours),
+    }
+
+
+def _configuration_section(configuration: Configuration) -> dict[str, Any]:
+    return {
+        "region": configuration.region,
+        "zone": configuration.zone,
+        "instance_type": configuration.instance_type,
+        "system_disk_category": configuration.system_disk_category,
+        "system_disk_size": configuration.system_disk_size,
+        "internet_charge_type": ecs.INTERNET_CHARGE_TYPE,
+        "bandwidth_out": configuration.bandwidth_out,
+        "charge_type": configuration.charge_type,
+        "period": configuration.period,
+        "period_unit": configuration.period_unit,
+    }
+
+
+def _break_even(
+    running_rate: Decimal, stopped_rate: Decimal, sub_monthly: Decimal
+) -> tuple[Decimal | None, str]:
+    """The running hours a month above which the subscription is cheaper, and a sentence."""
+    if running_rate <= stopped_rate:
+        return None, ""
+    hours = (sub_monthly - money.HOURS_PER_MONTH * stopped_rate) / (running_rate - stopped_rate)
+    if hours >= money.HOURS_PER_MONTH:
+        return None, _("A subscription is never cheaper: even always on, pay-as-you-go costs less.")
+    if hours <= 0:
+        return Decimal(0), _("A subscription is cheaper whatever the hours.")
+    return hours, _("Above %(hours)s running hours a month a subscription is cheaper.") % {
+        "hours": _hours_text(hours)
+    }
+
+
+def _pay_as_you_go_only(subscription: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "charge_type": ChargeType.POSTPAID.value,
+        "monthly_saving": None,
+        "reason": _(
+            "The subscription price is not available (%(error)s); pay-as-you-go is the one "
+            "price known."
+        )
+        % {"error": subscription.get("error") or _("no answer")},
     }
 
 

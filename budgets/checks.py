@@ -19,13 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.requester import Requester, Source
+from accounts.requester import Source
 from billing import money, selectors
 from budgets.models import AlertKind, Budget, BudgetAlert
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
 from notifications.services import notify
-from operations.models import Kind
-from operations.services import OperationRefused, request_operation
+from operations.policy_stop import request_policy_stop
 
 logger = logging.getLogger("nestops.billing")
 
@@ -130,34 +129,17 @@ def _stop_hosts(
     skipped: list[dict[str, str]] = []
     hosts = ServiceInstance.objects.filter(team=budget.team).exclude(status=Status.DELETED)
     for host in hosts.order_by("created_at"):
-        if host.charge_type != ChargeType.POSTPAID:
-            skipped.append(
-                {
-                    "instance": host.public_id,
-                    "reason": _("subscription: stopping it saves nothing"),
-                }
-            )
+        reason = _left_alone(host)
+        if reason is not None:
+            if reason:
+                skipped.append({"instance": host.public_id, "reason": reason})
             continue
-        if host.status != Status.RUNNING:
-            if host.status not in (Status.STOPPED, Status.DEPLOY_FAILED):
-                skipped.append(
-                    {
-                        "instance": host.public_id,
-                        "reason": _("%(status)s, not running") % {"status": host.status},
-                    }
-                )
+        stop = request_policy_stop(instance=host, source=Source.BUDGET, mode=StopMode.STOP_CHARGING)
+        if stop.operation is None:
+            assert stop.refusal is not None
+            skipped.append({"instance": host.public_id, "reason": stop.refusal.message})
             continue
-        try:
-            operation, _created = request_operation(
-                instance=host,
-                kind=Kind.STOP,
-                params={"mode": StopMode.STOP_CHARGING},
-                requester=Requester.policy(Source.BUDGET),
-            )
-        except OperationRefused as exc:
-            skipped.append({"instance": host.public_id, "reason": exc.message})
-            continue
-        stopped.append({"instance": host.public_id, "operation": operation.public_id})
+        stopped.append({"instance": host.public_id, "operation": stop.operation.public_id})
         report.stopped.append(host.public_id)
     BudgetAlert.objects.create(
         budget=budget,
@@ -188,6 +170,18 @@ def _stop_hosts(
         data={**_data(budget, figures), "stopped": stopped, "skipped": skipped},
     )
     logger.info("budget of %s reached: stopping %s", budget.team.slug, names)
+
+
+def _left_alone(host: ServiceInstance) -> str | None:
+    """Why the budget does not stop ``host`` (empty when there is nothing to stop, so nothing
+    to say), or None when it stops it."""
+    if host.charge_type != ChargeType.POSTPAID:
+        return _("subscription: stopping it saves nothing")
+    if host.status == Status.RUNNING:
+        return None
+    if host.status in (Status.STOPPED, Status.DEPLOY_FAILED):
+        return ""
+    return _("%(status)s, not running") % {"status": host.status}
 
 
 def _figures(budget: Budget, month: Any, spent: Decimal) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""ECS RunInstances: validate every parameter as the cloud does, then create 1-100 hosts.
+"""ECS RunInstances: validate every parameter as the cloud does (``ecs_run_validation``), then
+create 1-100 hosts.
 
 A DryRun passes the whole validation, stock included, and answers ``DryRunOperation``.
 ClientToken idempotency is handled by the API layer (same token and parameters: same answer,
@@ -7,14 +8,11 @@ same instance ids).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cloudsim import ids, pricing
 from cloudsim.api import Call, action
-from cloudsim.catalog import SYSTEM_DISK_CATEGORIES
 from cloudsim.ecs import (
     TRANSITIONS,
     add_period,
@@ -22,285 +20,96 @@ from cloudsim.ecs import (
     assign_public_ip,
     take_stock,
 )
-from cloudsim.errors import CloudError, dry_run_passed, invalid, no_stock
-from cloudsim.params import Params
+from cloudsim.ecs_run_validation import RunRequest, validate_run
+from cloudsim.errors import dry_run_passed
 from cloudsim.state import Instance
-from cloudsim.tags import read_tags
 
 if TYPE_CHECKING:
     from cloudsim.simulator import Simulator
 
-PASSWORD_SPECIALS = "()`~!@#$%^&*-+=|{}[]:;'<>,.?/"
-NAME_PATTERN = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff.:_,\-\[\]]{1,127}$")
-HOST_NAME_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.\-]{0,62}[A-Za-z0-9])?$")
-MONTH_PERIODS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36, 48, 60)
-WEEK_PERIODS = (1, 2, 3, 4)
-USER_DATA_MAX_BYTES = 32 * 1024
-
-
-def check_password(password: str) -> None:
-    """8-30 characters, at least three of: upper, lower, digit, special."""
-    allowed = all(c.isascii() and (c.isalnum() or c in PASSWORD_SPECIALS) for c in password)
-    kinds = sum(
-        (
-            any(c.isupper() for c in password),
-            any(c.islower() for c in password),
-            any(c.isdigit() for c in password),
-            any(c in PASSWORD_SPECIALS for c in password),
-        )
-    )
-    if not 8 <= len(password) <= 30 or not allowed or kinds < 3:
-        raise CloudError(
-            "InvalidPassword.Malformed",
-            "The specified parameter Password is not valid: it must be 8 to 30 characters with "
-            "at least three of upper-case letters, lower-case letters, digits and "
-            f"{PASSWORD_SPECIALS}",
-            400,
-        )
-
-
-def check_name(value: str, parameter: str, code: str) -> None:
-    if value.lower().startswith(("http://", "https://")) or not NAME_PATTERN.match(value):
-        raise invalid(
-            parameter,
-            "It must be 2 to 128 characters, start with a letter and contain only letters, "
-            "digits, '.', ':', '_', ',' and '-'.",
-            code,
-        )
-
-
-def check_host_name(value: str) -> None:
-    if not HOST_NAME_PATTERN.match(value) or ".." in value or "--" in value:
-        raise invalid(
-            "HostName",
-            "It must be 2 to 64 characters of letters, digits, '.' and '-', not starting or "
-            "ending with '.' or '-'.",
-            "InvalidHostName.Malformed",
-        )
-
-
-def _user_data(params: Params) -> str:
-    value = params.text("UserData") or ""
-    if not value:
-        return ""
-    try:
-        decoded = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise CloudError(
-            "InvalidUserData.Base64FormatInvalid", "The UserData must be base64 encoded.", 400
-        ) from None
-    if len(decoded) > USER_DATA_MAX_BYTES:
-        raise CloudError(
-            "InvalidUserData.SizeExceeded", "The specified parameter UserData exceeds 32 KB.", 400
-        )
-    return value
-
 
 @action("Ecs", "RunInstances", client_token=True)
 def run_instances(sim: Simulator, call: Call) -> dict[str, Any]:
-    params = call.params
-    catalog = sim.catalog
-    state = sim.state
-    region = catalog.region(params.required("RegionId"))
-    instance_type = catalog.instance_type(params.required("InstanceType"))
-    image_id = params.required("ImageId")
-    catalog.image(image_id)
-    vswitch_id = params.text("VSwitchId")
-    if vswitch_id is None:
-        raise CloudError(
-            "MissingParameter",
-            "The input parameter VSwitchId that is mandatory for processing this request is not "
-            "supplied.",
-        )
-    vswitch = state.vswitches.get(vswitch_id)
-    if vswitch is None or vswitch.region_id != region.region_id:
-        raise CloudError(
-            "InvalidVSwitchId.NotFound",
-            f"Specified virtual switch does not exist: {vswitch_id}.",
-            404,
-        )
-    if vswitch.available_at > call.now:
-        raise CloudError(
-            "IncorrectVSwitchStatus",
-            "The current status of virtual switch does not support this operation (Pending).",
-            400,
-        )
-    zone_id = params.text("ZoneId") or vswitch.zone_id
-    zone = catalog.zone(zone_id, region.region_id)
-    if zone.zone_id != vswitch.zone_id:
-        raise CloudError(
-            "InvalidParameter.Mismatch",
-            "Specified virtual switch is not in the specified zone.",
-            400,
-        )
-    if instance_type.instance_type not in zone.offered:
-        raise CloudError(
-            "InvalidInstanceType.ZoneNotSupported",
-            "The specified zone does not support this InstanceType: "
-            f"{instance_type.instance_type}.",
-            403,
-        )
-    group_ids = [params.text("SecurityGroupId")] if "SecurityGroupId" in params else []
-    group_ids += [g for g in params.items("SecurityGroupIds", max_items=5) if g not in group_ids]
-    if not group_ids:
-        raise CloudError(
-            "MissingParameter",
-            "The input parameter SecurityGroupId that is mandatory for processing this request "
-            "is not supplied.",
-        )
-    for group_id in group_ids:
-        group = state.security_groups.get(group_id or "")
-        if group is None or group.region_id != region.region_id:
-            raise CloudError(
-                "InvalidSecurityGroupId.NotFound",
-                f"The specified SecurityGroupId does not exist: {group_id}.",
-                404,
-            )
-        if group.vpc_id != vswitch.vpc_id:
-            raise CloudError(
-                "InvalidParameter.Mismatch",
-                "Specified security group and virtual switch are not in the same VPC.",
-                400,
-            )
-
-    charge_type = params.text("InstanceChargeType", default="PostPaid")
-    if charge_type not in ("PostPaid", "PrePaid"):
-        raise CloudError(
-            "InvalidInstanceChargeType.NotFound",
-            f"The InstanceChargeType does not exist in our records: {charge_type}.",
-            404,
-        )
-    period = 0
-    period_unit = ""
-    auto_renew = params.boolean("AutoRenew")
-    auto_renew_period = params.integer("AutoRenewPeriod", default=1, minimum=1, maximum=60) or 1
-    if charge_type == "PrePaid":
-        period_unit = params.text("PeriodUnit", default="Month", choices=("Month", "Week")) or ""
-        period = params.integer("Period", required=True, code="InvalidPeriod") or 0
-        allowed = MONTH_PERIODS if period_unit == "Month" else WEEK_PERIODS
-        if period not in allowed:
-            raise CloudError(
-                "InvalidPeriod",
-                f"The specified period is not valid: {period} {period_unit} (allowed: "
-                f"{', '.join(map(str, allowed))}).",
-                400,
-            )
-
-    image = catalog.image(image_id)
-    disk = params.struct("SystemDisk")
-    disk_category = disk.get("Category") or "cloud_efficiency"
-    if disk_category not in SYSTEM_DISK_CATEGORIES:
-        raise CloudError(
-            "InvalidSystemDiskCategory.ValueNotSupported",
-            f"The specified parameter SystemDisk.Category is not valid: {disk_category}.",
-            400,
-        )
-    disk_size = params.integer("SystemDisk.Size", default=max(40, image.size_gib))
-    assert disk_size is not None
-    if disk_size < image.size_gib:
-        raise CloudError(
-            "InvalidSystemDiskSize.LessThanImageSize",
-            f"The specified parameter SystemDisk.Size is less than the image size "
-            f"({image.size_gib} GiB).",
-            400,
-        )
-    if disk_size > 2048:
-        raise CloudError(
-            "InvalidSystemDiskSize.MoreThanMaxSize",
-            "The specified parameter SystemDisk.Size is more than the max size (2048 GiB).",
-            400,
-        )
-    bandwidth = params.integer("InternetMaxBandwidthOut", default=0, minimum=0, maximum=100)
-    assert bandwidth is not None
-    internet_charge_type = params.text("InternetChargeType", default="PayByTraffic") or ""
-    if internet_charge_type not in ("PayByTraffic", "PayByBandwidth"):
-        raise CloudError(
-            "InvalidInternetChargeType.ValueNotSupported",
-            f"The specified InternetChargeType is not valid: {internet_charge_type}.",
-            400,
-        )
-    password = params.text("Password")
-    if password is not None:
-        check_password(password)
-    name = params.text("InstanceName")
-    if name is not None:
-        check_name(name, "InstanceName", "InvalidInstanceName.Malformed")
-    description = params.text("Description", default="") or ""
-    if len(description) > 256:
-        raise invalid(
-            "Description", "It must be at most 256 characters.", "InvalidDescription.Malformed"
-        )
-    host_name = params.text("HostName")
-    if host_name is not None:
-        check_host_name(host_name)
-    tags = read_tags(params, "Tag")
-    user_data = _user_data(params)
-    amount = params.integer("Amount", default=1, minimum=1, maximum=100)
-    assert amount is not None
-    if state.stock.get((zone.zone_id, instance_type.instance_type), 0) < amount:
-        raise no_stock(zone.zone_id, instance_type.instance_type)
-    if params.boolean("DryRun"):
+    request = validate_run(sim, call)
+    if call.params.boolean("DryRun"):
         raise dry_run_passed()
+    instance_ids = launch(sim, request, now=call.now)
+    return {
+        "InstanceIdSets": {"InstanceIdSet": instance_ids},
+        "OrderId": ids.order_id(),
+        "TradePrice": _trade_price(sim, request),
+    }
 
-    take_stock(state, zone.zone_id, instance_type.instance_type, amount)
+
+def launch(sim: Simulator, request: RunRequest, *, now: datetime) -> list[str]:
+    """Takes the stock and creates the hosts (booting their sandboxes); their ids."""
+    state = sim.state
+    region = request.region
+    take_stock(state, request.zone.zone_id, request.instance_type.instance_type, request.amount)
     instance_ids = []
-    for _ in range(amount):
+    for _ in range(request.amount):
         instance_id = ids.resource_id("i", region.id_prefix, state.instances)
         while instance_id in state.deleted:
             instance_id = ids.resource_id("i", region.id_prefix, state.instances)
-        instance = Instance(
-            instance_id=instance_id,
-            seq=state.next_seq(),
-            region_id=region.region_id,
-            zone_id=zone.zone_id,
-            instance_type=instance_type.instance_type,
-            image_id=image_id,
-            name=name or instance_id,
-            host_name=host_name or f"iZ{instance_id[2:]}Z",
-            description=description,
-            vpc_id=vswitch.vpc_id,
-            vswitch_id=vswitch.vswitch_id,
-            security_group_ids=[g for g in group_ids if g],
-            private_ip=allocate_private_ip(vswitch),
-            charge_type=charge_type,
-            internet_charge_type=internet_charge_type,
-            bandwidth_out=bandwidth,
-            disk_category=disk_category,
-            disk_size=disk_size,
-            created_at=call.now,
-            serial=ids.serial_number(),
-            mac=ids.mac_address(),
-            eni_id=ids.resource_id("eni", region.id_prefix, ()),
-            tags=tags,
-            period=period,
-            period_unit=period_unit,
-            auto_renew=auto_renew,
-            auto_renew_period=auto_renew_period,
-            expired_at=add_period(call.now, period, period_unit) if period else None,
-            user_data=user_data,
-            started_at=call.now,
-        )
-        instance.schedule(call.now, TRANSITIONS["create"])
+        instance = _new_instance(sim, request, instance_id, now=now)
+        instance.schedule(now, TRANSITIONS["create"])
         assign_public_ip(state, instance)
         state.instances[instance_id] = instance
         sim.sandboxes.create(instance_id)
         sim.sandboxes.boot(instance_id)
         instance_ids.append(instance_id)
+    return instance_ids
 
-    unit, count = pricing.subscription_unit(period, period_unit) if period else ("Hour", 1)
+
+def _new_instance(
+    sim: Simulator, request: RunRequest, instance_id: str, *, now: datetime
+) -> Instance:
+    r = request
+    return Instance(
+        instance_id=instance_id,
+        seq=sim.state.next_seq(),
+        region_id=r.region.region_id,
+        zone_id=r.zone.zone_id,
+        instance_type=r.instance_type.instance_type,
+        image_id=r.image_id,
+        name=r.name or instance_id,
+        host_name=r.host_name or f"iZ{instance_id[2:]}Z",
+        description=r.description,
+        vpc_id=r.vswitch.vpc_id,
+        vswitch_id=r.vswitch.vswitch_id,
+        security_group_ids=list(r.group_ids),
+        private_ip=allocate_private_ip(r.vswitch),
+        charge_type=r.charge_type,
+        internet_charge_type=r.internet_charge_type,
+        bandwidth_out=r.bandwidth,
+        disk_category=r.disk_category,
+        disk_size=r.disk_size,
+        created_at=now,
+        serial=ids.serial_number(),
+        mac=ids.mac_address(),
+        eni_id=ids.resource_id("eni", r.region.id_prefix, ()),
+        tags=r.tags,
+        period=r.period,
+        period_unit=r.period_unit,
+        auto_renew=r.auto_renew,
+        auto_renew_period=r.auto_renew_period,
+        expired_at=add_period(now, r.period, r.period_unit) if r.period else None,
+        user_data=r.user_data,
+        started_at=now,
+    )
+
+
+def _trade_price(sim: Simulator, r: RunRequest) -> float:
+    unit, count = pricing.subscription_unit(r.period, r.period_unit) if r.period else ("Hour", 1)
     quote = pricing.quote(
-        catalog,
-        instance_type=instance_type.instance_type,
+        sim.catalog,
+        instance_type=r.instance_type.instance_type,
         price_unit=unit,
         period=count,
-        disk_category=disk_category,
-        disk_size=disk_size,
-        internet_charge_type=internet_charge_type,
-        bandwidth_mbps=bandwidth,
-        amount=amount,
+        disk_category=r.disk_category,
+        disk_size=r.disk_size,
+        internet_charge_type=r.internet_charge_type,
+        bandwidth_mbps=r.bandwidth,
+        amount=r.amount,
     )
-    return {
-        "InstanceIdSets": {"InstanceIdSet": instance_ids},
-        "OrderId": ids.order_id(),
-        "TradePrice": quote.trade,
-    }
+    return quote.trade

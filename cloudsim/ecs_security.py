@@ -9,7 +9,7 @@ from cloudsim import ids, tags
 from cloudsim.api import Call, action
 from cloudsim.clock import iso_seconds
 from cloudsim.ecs import depends_on
-from cloudsim.ecs_run import check_name
+from cloudsim.ecs_run_validation import check_name
 from cloudsim.errors import CloudError, dry_run_passed
 from cloudsim.paging import page_by_number, page_by_offset_token, uses_tokens
 from cloudsim.params import Params, json_string_list

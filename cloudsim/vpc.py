@@ -15,7 +15,7 @@ from cloudsim.api import Call, action
 from cloudsim.catalog import ACCOUNT_ID
 from cloudsim.clock import iso_seconds
 from cloudsim.ecs import depends_on
-from cloudsim.ecs_run import check_name
+from cloudsim.ecs_run_validation import check_name
 from cloudsim.errors import CloudError, dry_run_passed
 from cloudsim.paging import page_by_number
 from cloudsim.state import Vpc, VSwitch

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
+from nestops.backoff import backoff_seconds
 from notifications.models import (
     ChannelKind,
     DeliveryStatus,
@@ -45,6 +46,9 @@ EVENTS: dict[str, Any] = {
     "schedule.failed": _("A scheduled action failed"),
 }
 MAX_ATTEMPTS = 6
+# A failed send is retried after about 30 s, 1, 2, 4 and 8 min (with jitter), at most an hour.
+RETRY_BASE_SECONDS = 30.0
+RETRY_MAX_SECONDS = 3600.0
 WEBHOOK_TIMEOUT_SECONDS = 10
 # A claimed delivery is retried by the periodic job if its sender dies before recording it.
 SEND_LEASE = timedelta(minutes=2)
@@ -175,7 +179,7 @@ def deliver(delivery_id: int) -> None:
                 "notification %s gave up after %s attempts: %s", delivery_id, attempts, error
             )
             return
-        delay = min(3600, 30 * 2 ** (attempts - 1))
+        delay = backoff_seconds(attempts, base=RETRY_BASE_SECONDS, maximum=RETRY_MAX_SECONDS)
         NotificationDelivery.objects.filter(pk=delivery_id).update(
             attempts=attempts,
             last_error=error,

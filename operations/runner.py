@@ -9,7 +9,6 @@ costs a lease period, never a step done twice without its ClientToken.
 from __future__ import annotations
 
 import logging
-import random
 import time
 import traceback
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from cloud import CloudError
 from instances.models import ServiceInstance
+from nestops.backoff import backoff_seconds
 from operations.handlers import HANDLERS
 from operations.handlers.base import Handler, Next, StepContext, StepFailed, Wait
 from operations.models import ACTIVE_STATUSES, Operation, OperationStatus
@@ -232,14 +232,12 @@ class Run:
     def retry_later(self, exc: CloudError) -> None:
         retries = self.state.setdefault("retries", {})
         count = retries[self.ctx.step_name] = retries.get(self.ctx.step_name, 0) + 1
-        delay = min(
-            settings.NESTOPS_RETRY_MAX_SECONDS,
-            settings.NESTOPS_RETRY_BASE_SECONDS * 2 ** (count - 1),
+        delay = backoff_seconds(
+            count,
+            base=settings.NESTOPS_RETRY_BASE_SECONDS,
+            maximum=settings.NESTOPS_RETRY_MAX_SECONDS,
+            at_least=(exc.retry_after_ms or 0) / 1000,
         )
-        # Jitter spreads the retries of many operations that failed together.
-        delay = random.uniform(delay / 2, delay)
-        if exc.retry_after_ms:
-            delay = max(delay, exc.retry_after_ms / 1000)
         self.ctx.log(f"{exc.code}: {exc.message} (retry {count} in {delay:.1f}s)")
         self.mark(self.ctx.step_name, "retrying", note=exc.code)
         self.schedule(delay)

@@ -23,7 +23,8 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.requester import Source
-from autostop.idle import IdleReport, evaluate_idle
+from autostop.idle import evaluate_idle
+from autostop.idle_actions import IdleReport
 from instances import webui
 from instances.models import ServiceInstance
 from metrics.collection import collect_metrics

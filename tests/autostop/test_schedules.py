@@ -10,16 +10,14 @@ import pytest
 import time_machine
 
 from accounts.requester import Requester, Source
-from autostop.schedules import (
+from autostop.schedule_windows import (
     ScheduleError,
-    apply_schedules,
     boundaries,
     intervals,
     is_open,
-    next_action,
     parse_windows,
-    save_schedule,
 )
+from autostop.schedules import apply_schedules, next_action, save_schedule
 from instances.models import Status
 from operations.models import Kind, OperationStatus
 from operations.services import request_operation
