@@ -33,6 +33,7 @@ from instances.models import ServiceInstance, Status, StopMode
 from instances.selectors import visible_instance
 from metrics.collection import series
 from metrics.models import METRIC_KEYS, Metric
+from nestops.charts import line_chart
 
 RANGES = {
     "1h": (timedelta(hours=1), 60),
@@ -51,28 +52,15 @@ def _svg(points: list[Any], since: Any, until: Any, unit: str, label: str) -> Sa
     top = 100.0 if unit == "%" else max(max(p.maximum for p in points), 1.0)
     span = max((until - since).total_seconds(), 1.0)
 
-    def xy(point: Any, value: float) -> str:
-        x = (point.at - since).total_seconds() / span * WIDTH
-        y = HEIGHT - min(max(value / top, 0.0), 1.0) * HEIGHT
-        return f"{x:.1f},{y:.1f}"
+    def fractions(value: Any) -> list[tuple[float, float]]:
+        return [((p.at - since).total_seconds() / span, value(p) / top) for p in points]
 
-    average = " ".join(xy(p, p.average) for p in points)
-    maximum = " ".join(xy(p, p.maximum) for p in points)
     shown = f"{top:.0f} %" if unit == "%" else f"{top / 1e6:.2f} Mbit/s"
-    # Every value in the markup is a number we formatted or text escaped by format_html.
-    return format_html(
-        '<svg class="chart" viewBox="0 0 {w} {h}" width="100%" height="{h}" role="img" '
-        'aria-label="{label}" preserveAspectRatio="none">'
-        '<line x1="0" y1="{h}" x2="{w}" y2="{h}" class="axis"/>'
-        '<polyline points="{maximum}" class="max"/>'
-        '<polyline points="{average}" class="avg"/>'
-        '<text x="2" y="11" class="tick">{shown}</text></svg>',
-        w=WIDTH,
-        h=HEIGHT,
+    return line_chart(
+        [("max", fractions(lambda p: p.maximum)), ("avg", fractions(lambda p: p.average))],
+        size=(WIDTH, HEIGHT),
         label=label,
-        maximum=maximum,
-        average=average,
-        shown=shown,
+        scale=shown,
     )
 
 
