@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -101,8 +101,9 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_token(request: HttpRequest, public_id: str) -> HttpResponse:
-    token = ApiToken.objects.filter(user=request.user, public_id=public_id).first()
-    if token is not None and token_service.revoke_token(
+    # Another user's token is answered as one that does not exist.
+    token = get_object_or_404(ApiToken, user=request.user, public_id=public_id)
+    if token_service.revoke_token(
         token=token,
         actor=request.user,
         via="dashboard",

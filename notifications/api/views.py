@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Role, Team
-from accounts.permissions import has_role, teams_with_role
+from accounts.permissions import TeamRolePermission, has_role, teams_with_role
 from nestops.addresses import HostKind, host_kind
 from nestops.api import ACCEPTED
 from notifications.models import ChannelKind, NotificationChannel, NotificationDelivery
@@ -106,7 +106,8 @@ class ChannelSerializer(serializers.ModelSerializer):
 class ChannelViewSet(viewsets.ModelViewSet):
     """A team's notification channels: members read them, team admins manage them."""
 
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [TeamRolePermission]
+    action_role = Role.ADMIN
     serializer_class = ChannelSerializer
     lookup_field = "public_id"
     filterset_fields = ["kind", "enabled"]
@@ -115,18 +116,11 @@ class ChannelViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[NotificationChannel]:
         return NotificationChannel.objects.select_related("team").visible_to(self.request.user)
 
-    def perform_destroy(self, instance: NotificationChannel) -> None:
-        if not has_role(self.request.user, instance.team, Role.ADMIN):
-            raise exceptions.PermissionDenied(_("Only team admins manage notification channels."))
-        instance.delete()
-
     @extend_schema(request=None, responses={202: None})
     @action(detail=True, methods=["post"])
     def test(self, request: Request, public_id: str | None = None) -> Response:
         """Sends a test notification to this channel only."""
         channel = self.get_object()
-        if not has_role(request.user, channel.team, Role.ADMIN):
-            raise exceptions.PermissionDenied(_("Only team admins manage notification channels."))
         with transaction.atomic():
             notify(
                 team=channel.team,
