@@ -19,10 +19,11 @@ import re
 import socket
 import sys
 from enum import Enum
-from typing import NamedTuple
+from typing import NamedTuple, Union
 from urllib.parse import unquote, urlsplit
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# typing.Union: the host may run a python3 older than 3.10.
+Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]  # noqa: UP007
 
 # Alibaba Cloud's instance metadata service hands out the host's RAM role credentials; AWS's
 # IPv6 one too. Link-local ranges cover the other clouds'.
@@ -164,11 +165,11 @@ def literal_address(host: str) -> Address | None:
     return parse_ipv4(host)
 
 
-def _hosts_file_kind(name: str, path: str = HOSTS_FILE) -> HostKind | None:
+def _hosts_file_kind(name: str) -> HostKind | None:
     """The strictest kind of the addresses /etc/hosts gives ``name``, if it lists it."""
     kinds = []
     try:
-        with open(path, encoding="utf-8", errors="replace") as lines:
+        with open(HOSTS_FILE, encoding="utf-8", errors="replace") as lines:
             for line in lines:
                 fields = line.partition("#")[0].split()
                 if len(fields) >= 2 and name in (f.lower().rstrip(".") for f in fields[1:]):
@@ -223,7 +224,7 @@ def _canonical(raw: str, name: str) -> bool:
         raw == name
         and len(name) <= 253
         and all(LABEL.match(label) for label in labels)
-        and not labels[-1].isdigit()
+        and not re.fullmatch(r"[0-9]+|0x[0-9a-f]*", labels[-1])
     )
 
 

@@ -87,6 +87,7 @@ def _download_arguments(ctx: StepContext, mode: str, token: str = "") -> dict[st
         "RESERVE_BYTES": RESERVE_BYTES,
         "EXTENSIONS": " ".join(file_rules.allowed_extensions()),
         "TOKEN": token,
+        "ALLOW_PRIVATE": 1 if settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS else 0,
         **_host_arguments(ctx),
     }
 

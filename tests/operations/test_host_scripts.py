@@ -75,6 +75,7 @@ def download_arguments(**overrides: str | int) -> dict[str, str | int]:
         "RESERVE_BYTES": 0,
         "EXTENSIONS": ".safetensors .ckpt",
         "TOKEN": "",
+        "ALLOW_PRIVATE": 1,
         **overrides,
     }
 
