@@ -218,7 +218,9 @@ def _canonical(raw: str, name: str) -> bool:
     if isinstance(address, ipaddress.IPv4Address):
         return raw == str(address)
     if isinstance(address, ipaddress.IPv6Address):
-        return raw == f"[{name}]" and "%" not in name
+        # IPv4 written as IPv6 (::ffff:a.b.c.d, ::a.b.c.d): write it as IPv4.
+        carries_ipv4 = address.ipv4_mapped or address in IPV4_TRANSLATED or int(address) >> 32 == 0
+        return raw == f"[{name}]" and "%" not in name and not (carries_ipv4 and int(address) > 1)
     labels = name.split(".")
     return (
         raw == name
