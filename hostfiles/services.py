@@ -14,12 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from hostfiles import previews
 from hostfiles import rules as file_rules
-from hostfiles.models import Extension, ModelFile
+from hostfiles.models import DownloadSecret, Extension, ModelFile
 from instances.models import ServiceInstance
+from nestops.url_credentials import redact_url
 from operations.models import Kind, Operation
 from operations.services import InvalidRequest, OperationRefused, request_operation
 
@@ -103,6 +105,9 @@ def request_download(
     params: dict[str, Any] = download_params(
         url=url, kind=kind, filename=filename, directory=directory, sha256=sha256
     )
+    # A presigned URL is a secret: the operation keeps it redacted, the full one is encrypted.
+    full_url = params["url"]
+    params["url"] = redact_url(full_url)
     if (
         not overwrite
         and ModelFile.objects.filter(instance=instance, path=params["path"]).exists()
@@ -115,15 +120,19 @@ def request_download(
             {"path": params["path"]},
         )
     params.update(overwrite=bool(overwrite), target=f"model:{params['path']}")
-    return request_operation(
-        instance=instance,
-        kind=Kind.DOWNLOAD_MODEL,
-        params=params,
-        actor=actor,
-        source=source,
-        remote_addr=remote_addr,
-        idempotency_key=idempotency_key,
-    )
+    with transaction.atomic():  # the operation runs once both rows are committed
+        operation, created = request_operation(
+            instance=instance,
+            kind=Kind.DOWNLOAD_MODEL,
+            params=params,
+            actor=actor,
+            source=source,
+            remote_addr=remote_addr,
+            idempotency_key=idempotency_key,
+        )
+        if created and full_url != params["url"]:
+            DownloadSecret.objects.create(operation=operation, url=full_url)
+    return operation, created
 
 
 def _model_params(model_file: ModelFile) -> dict[str, str]:
