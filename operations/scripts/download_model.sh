@@ -54,32 +54,9 @@ if [[ -e "$target" && "$NESTOPS_ARG_OVERWRITE" != 1 ]]; then
 fi
 mkdir -p -- "$dir"
 
-allow_private="$NESTOPS_ARG_ALLOW_PRIVATE"
-[[ "$allow_private" == [01] ]] || fail "ALLOW_PRIVATE is not 0 or 1"
+check_allow_private
 protocols="=https"
 [[ "$allow_private" == 1 ]] && protocols="=http,https"
-
-# check_url URL: "HOST PORT ADDRESS" if the outbound address policy (nestops/addresses.py, run
-# with this host's python3) allows URL and every address this host resolves its name to.
-check_url() {
-  command -v python3 >/dev/null || fail "python3 is needed to check download URLs"
-  python3 -c 'import base64,sys,zlib; exec(zlib.decompress(base64.b64decode(sys.argv.pop(1))))' \
-    "$address_policy" "$1" "$allow_private" "$allow_private"
-}
-
-# pin URL: checks URL, then sets curl's --resolve to the checked address so that curl connects
-# there and nowhere else (a name that resolves differently a moment later changes nothing).
-pin() {
-  local checked host port address
-  checked="$(check_url "$1")" || exit 2
-  read -r host port address <<<"$checked"
-  hop_host="$host"
-  resolve_option=()
-  if [[ "$host" != "$address" ]]; then
-    [[ "$address" == *:* ]] && address="[$address]"
-    resolve_option=(--resolve "$host:$port:$address")
-  fi
-}
 
 # Secrets go to curl as configuration on stdin, never on its command line. The token goes to
 # the URL's own host only, never to a host a redirect leads to.

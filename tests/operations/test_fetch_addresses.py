@@ -1,5 +1,6 @@
-"""The download script against loopback canaries: the outbound address policy runs on the host
-for the URL and for every redirect hop, and nothing reaches an address it refuses."""
+"""The download and extension scripts against loopback canaries: the outbound address policy
+runs on the host for the URL and for every redirect hop, and nothing reaches an address it
+refuses."""
 
 from __future__ import annotations
 
@@ -170,3 +171,37 @@ def test_http_needs_private_sources_and_globs_are_literal(host: Path, canary: Ca
         "HEAD /x[1-3]{a,b}.safetensors",
         "GET /x[1-3]{a,b}.safetensors",
     ]
+
+
+def extension_arguments(url: str, allow_private: int) -> dict[str, str | int]:
+    return {
+        "MODE": "install",
+        "NAME": "ext",
+        "URL": url,
+        "REF": "",
+        "RESTART": 0,
+        "TIMEOUT": 5,
+        "ALLOW_PRIVATE": allow_private,
+    }
+
+
+def test_no_extension_clone_reaches_a_refused_address(host: Path, canary: Canary) -> None:
+    for url in loopback_spellings(canary.port):
+        url = url.replace("/x.safetensors", "/o/ext")
+        result = run(host, "install_extension", **extension_arguments(url, 0))
+        assert result.returncode == 2 and "refused:" in result.stderr, (url, result.stderr)
+    assert canary.seen == []
+    assert list((host / WEBUI / "extensions").iterdir()) == []
+
+
+def test_an_extension_clone_never_follows_a_redirect(
+    host: Path, origin: Canary, canary: Canary
+) -> None:
+    path = "/o/ext/info/refs?service=git-upload-pack"
+    origin.redirects[path] = f"http://127.0.0.1:{canary.port}{path}"
+    url = f"http://127.0.0.1:{origin.port}/o/ext"
+    result = run(host, "install_extension", **extension_arguments(url, 1))
+    assert result.returncode != 0
+    assert origin.seen == [f"GET {path}"]
+    assert canary.seen == []
+    assert list((host / WEBUI / "extensions").iterdir()) == []
