@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team, TeamScopedQuerySet
 from nestops.fields import EncryptedTextField
 from nestops.ids import new_public_id
+from nestops.url_credentials import redact_url
 
 
 def new_channel_id() -> str:
@@ -69,8 +70,11 @@ class NotificationChannel(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     def webhook_url(self) -> str:
-        """Where the webhook is posted: the full URL, credentials included."""
-        return self.target_secret or self.target
+        """Where the webhook is posted: the full URL, credentials included (the encrypted one
+        while ``target`` is still its redacted form: a target changed in the admin wins)."""
+        if self.target_secret and redact_url(self.target_secret) == self.target:
+            return self.target_secret
+        return self.target
 
     def wants(self, event: str) -> bool:
         return self.enabled and (not self.events or event in self.events)

@@ -203,3 +203,6 @@ def test_credentials_in_a_webhook_url_are_kept_encrypted_and_shown_redacted(
     (delivery,) = notifications.notify(team=team, event="test", subject="s", message="m")
     notifications.deliver(delivery.pk)
     assert canary.seen == ["/robot/send?access_token=s3cr3t-t0ken&x=1"]
+    # A target changed elsewhere (the admin) is not overridden by the old secret.
+    channel.target = f"http://127.0.0.1:{canary.port}/other"
+    assert channel.webhook_url() == channel.target
