@@ -148,3 +148,24 @@ class SourceToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} token of {self.team}"
+
+
+class DownloadSecret(models.Model):
+    """The full URL of a download whose query string carries credentials (a presigned link).
+
+    Stored encrypted and read only when the download script is rendered for the host; the
+    operation's parameters, the model file and every page and API answer keep the redacted
+    URL (``?X-Amz-Signature=REDACTED``).
+    """
+
+    operation = models.OneToOneField(
+        "operations.Operation", on_delete=models.CASCADE, related_name="download_secret"
+    )
+    url = EncryptedTextField(_("URL with credentials"), editable=False)
+
+    class Meta:
+        verbose_name = _("download URL with credentials")
+        verbose_name_plural = _("download URLs with credentials")
+
+    def __str__(self) -> str:
+        return f"URL with credentials of {self.operation_id}"

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from hostfiles.models import MODEL_FOLDERS, TOKEN_PROVIDER_DOMAINS, ModelKind
-from nestops.addresses import HostKind, host_kind
+from nestops import addresses
+from nestops.url_credentials import redact_url as redact_credentials
 
 MAX_URL_LENGTH = 2000
 MAX_FILENAME_BYTES = 200
@@ -31,19 +32,6 @@ EXTENSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 GIT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 REPOSITORY_PART = re.compile(r"^[A-Za-z0-9._~-]+$")
 TOKEN = re.compile(r"^[A-Za-z0-9._~+/=:-]{8,512}$")
-# Query parameters that carry credentials: such URLs would put a secret into the operation's
-# record. Tokens belong in the team's model site tokens instead.
-SECRET_QUERY_KEYS = {
-    "token",
-    "access_token",
-    "api_key",
-    "apikey",
-    "key",
-    "auth",
-    "password",
-    "secret",
-}
-# Alibaba Cloud's metadata service hands out the host's RAM role credentials.
 
 
 def _fail(message: str, code: str) -> ValidationError:
@@ -196,27 +184,44 @@ def validate_sha256(value: str) -> str:
     return value
 
 
-def _check_address(host: str) -> None:
-    kind = host_kind(host)
-    if kind is HostKind.FORBIDDEN:
-        raise _fail(
-            _("Downloads from %(host)s are not allowed: it is a metadata or link-local address.")
-            % {"host": host},
-            "forbidden_host",
-        )
-    if kind is HostKind.PRIVATE and not settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS:
-        raise _fail(
-            _(
-                "Downloads from the private address %(host)s are not allowed "
-                "(NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS)."
-            )
-            % {"host": host},
-            "forbidden_host",
-        )
+def download_schemes() -> tuple[str, ...]:
+    """https only; http too where private sources are allowed (in-house mirrors, tests)."""
+    return ("https", "http") if settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS else ("https",)
+
+
+def address_error(exc: addresses.AddressRefused, setting: str) -> ValidationError:
+    """The translated message for a URL the outbound address policy refuses."""
+    messages = {
+        "forbidden": _(
+            "%(host)s is a metadata or link-local address: nestops never sends requests there."
+        ),
+        "private": _("%(host)s is a loopback or private address, allowed only with %(setting)s."),
+        "scheme": _("Use an https:// URL (http:// only where %(setting)s is on)."),
+        "credentials": _(
+            "The URL carries a user name or password. Remove it and store the site's token "
+            "as a team model site token instead."
+        ),
+        "spelling": _(
+            "Write the host of the URL as a plain name or a dotted address, without trailing "
+            "dots, percent-encoding or numeric shorthand."
+        ),
+    }
+    message = messages.get(exc.code, _("This is not a valid URL."))
+    host = str(exc).partition(" ")[0]
+    code = {
+        "credentials": "credentials_in_url",
+        "forbidden": "forbidden_host",
+        "private": "forbidden_host",
+    }.get(exc.code, "invalid_url")
+    return _fail(message % {"host": host, "setting": setting}, code)
 
 
 def validate_download_url(url: str) -> str:
-    """An http(s) URL without credentials in it; returns it without its fragment."""
+    """An http(s) URL the outbound address policy allows; returns it without its fragment.
+
+    Credentials in its query string (a presigned link) are accepted: the caller stores the URL
+    encrypted and keeps ``redact_url(url)`` everywhere else.
+    """
     url = url.strip()
     if not url:
         raise _fail(_("Give the URL of the file."), "url_required")
@@ -230,33 +235,13 @@ def validate_download_url(url: str) -> str:
             "invalid_url",
         )
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise _fail(_("This is not a valid URL."), "invalid_url") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise _fail(_("Use an http:// or https:// URL."), "invalid_url")
-    if parts.username is not None or parts.password is not None:
-        raise _fail(
-            _(
-                "The URL carries a user name or password. Remove it and store the site's token "
-                "as a team model site token instead."
-            ),
-            "credentials_in_url",
+        addresses.check_url(
+            url,
+            allow_private=settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS,
+            schemes=download_schemes(),
         )
-    keys = {key.lower() for key, _value in parse_qsl(parts.query, keep_blank_values=True)}
-    if found := sorted(keys & SECRET_QUERY_KEYS):
-        raise _fail(
-            _(
-                "The URL carries a credential (%(keys)s=…). Remove it and store the site's token "
-                "as a team model site token instead."
-            )
-            % {"keys": ", ".join(found)},
-            "credentials_in_url",
-        )
-    if port == 0:
-        raise _fail(_("This is not a valid URL."), "invalid_url")
-    _check_address(parts.hostname)
+    except addresses.AddressRefused as exc:
+        raise address_error(exc, "NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS") from None
     return url.partition("#")[0]
 
 
@@ -326,6 +311,16 @@ def validate_extension_url(url: str) -> str:
             _("Use the repository's URL, e.g. https://github.com/owner/name."),
             "invalid_url",
         )
+    if parts.port not in (None, 443) and not settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS:
+        raise _fail(_("Use the repository's https:// URL on the usual port (443)."), "invalid_url")
+    try:
+        addresses.check_url(
+            url,
+            allow_private=settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS,
+            schemes=download_schemes(),
+        )
+    except addresses.AddressRefused as exc:
+        raise address_error(exc, "NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS") from None
     return f"{parts.scheme}://{parts.netloc}/{'/'.join(segments)}"
 
 
@@ -373,14 +368,6 @@ def clone_url(url: str) -> str:
 
 
 def redact_url(url: str) -> str:
-    """The URL without a user name or password (remotes found on hosts may carry them)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return parts._replace(netloc=host).geturl()
+    """The URL without a user name, password or credential query values (remotes found on
+    hosts may carry them)."""
+    return redact_credentials(url)

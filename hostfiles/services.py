@@ -21,8 +21,9 @@ from accounts.models import AuditAction, AuditEvent, Team
 from accounts.requester import Requester
 from hostfiles import previews
 from hostfiles import rules as file_rules
-from hostfiles.models import Extension, ModelFile, SourceToken
+from hostfiles.models import DownloadSecret, Extension, ModelFile, SourceToken
 from instances.models import ServiceInstance
+from nestops.url_credentials import redact_url
 from operations.models import Kind, Operation
 from operations.services import InvalidRequest, OperationRefused, request_operation
 
@@ -104,6 +105,9 @@ def request_download(
     params: dict[str, Any] = download_params(
         url=url, kind=kind, filename=filename, directory=directory, sha256=sha256
     )
+    # A presigned URL is a secret: the operation keeps it redacted, the full one is encrypted.
+    full_url = params["url"]
+    params["url"] = redact_url(full_url)
     if (
         not overwrite
         and ModelFile.objects.filter(instance=instance, path=params["path"]).exists()
@@ -116,12 +120,16 @@ def request_download(
             {"path": params["path"]},
         )
     params.update(overwrite=bool(overwrite), target=f"model:{params['path']}")
-    return request_operation(
-        instance=instance,
-        kind=Kind.DOWNLOAD_MODEL,
-        params=params,
-        requester=requester,
-    )
+    with transaction.atomic():  # the operation runs once both rows are committed
+        operation, created = request_operation(
+            instance=instance,
+            kind=Kind.DOWNLOAD_MODEL,
+            params=params,
+            requester=requester,
+        )
+        if created and full_url != params["url"]:
+            DownloadSecret.objects.create(operation=operation, url=full_url)
+    return operation, created
 
 
 def _model_params(model_file: ModelFile) -> dict[str, str]:

@@ -7,7 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, TeamScopedQuerySet
+from nestops.fields import EncryptedTextField
 from nestops.ids import new_public_id
+from nestops.url_credentials import redact_url
 
 
 def new_channel_id() -> str:
@@ -43,6 +45,9 @@ class NotificationChannel(models.Model):
         max_length=1000,
         help_text=_("Email addresses separated by commas, or the webhook URL."),
     )
+    # A webhook URL with credentials in its query string (``?access_token=...``): the full URL,
+    # encrypted; ``target`` then holds it redacted (``?access_token=REDACTED``).
+    target_secret = EncryptedTextField(_("target with credentials"), blank=True, editable=False)
     webhook_format = models.CharField(
         _("webhook format"),
         max_length=10,
@@ -63,6 +68,13 @@ class NotificationChannel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+    def webhook_url(self) -> str:
+        """Where the webhook is posted: the full URL, credentials included (the encrypted one
+        while ``target`` is still its redacted form: a target changed in the admin wins)."""
+        if self.target_secret and redact_url(self.target_secret) == self.target:
+            return self.target_secret
+        return self.target
 
     def wants(self, event: str) -> bool:
         return self.enabled and (not self.events or event in self.events)

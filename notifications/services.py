@@ -12,7 +12,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -21,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from nestops.backoff import backoff_seconds
+from notifications import webhooks
 from notifications.models import (
     ChannelKind,
     DeliveryStatus,
@@ -49,12 +49,8 @@ MAX_ATTEMPTS = 6
 # A failed send is retried after about 30 s, 1, 2, 4 and 8 min (with jitter), at most an hour.
 RETRY_BASE_SECONDS = 30.0
 RETRY_MAX_SECONDS = 3600.0
-WEBHOOK_TIMEOUT_SECONDS = 10
 # A claimed delivery is retried by the periodic job if its sender dies before recording it.
 SEND_LEASE = timedelta(minutes=2)
-
-_session = requests.Session()
-_session.trust_env = False
 
 
 def notify(
@@ -134,27 +130,24 @@ def _send(delivery: NotificationDelivery) -> None:
             recipient_list=recipients,
         )
         return
-    proxies = (
-        {"http": settings.NESTOPS_WEBHOOK_PROXY, "https": settings.NESTOPS_WEBHOOK_PROXY}
-        if settings.NESTOPS_WEBHOOK_PROXY
-        else None
-    )
-    response = _session.post(
-        channel.target,
-        json=webhook_payload(delivery),
-        timeout=WEBHOOK_TIMEOUT_SECONDS,
-        proxies=proxies,
-    )
-    if response.status_code >= 300:
-        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+    response = webhooks.post(channel.webhook_url(), webhook_payload(delivery))
     # DingTalk answers 200 with {"errcode": n} when it refuses a message.
     if channel.webhook_format == WebhookFormat.DINGTALK:
         try:
             body = response.json()
         except ValueError:
             body = {}
-        if body.get("errcode"):
-            raise RuntimeError(f"DingTalk errcode {body.get('errcode')}: {body.get('errmsg')}")
+        errcode = body.get("errcode") if isinstance(body, dict) else None
+        if errcode:
+            code = errcode if isinstance(errcode, int) else "?"
+            raise webhooks.DeliveryFailed(f"DingTalk refused the message (errcode {code})")
+
+
+def _error_text(exc: Exception) -> str:
+    """What ``last_error`` shows: our own phrases, never what a remote server sent back."""
+    if isinstance(exc, webhooks.DeliveryFailed):
+        return str(exc)[:1000]
+    return f"{type(exc).__name__}: the delivery failed"
 
 
 def deliver(delivery_id: int) -> None:
@@ -170,7 +163,7 @@ def deliver(delivery_id: int) -> None:
     try:
         _send(delivery)
     except Exception as exc:  # any failure of a remote mail server or webhook
-        error = f"{type(exc).__name__}: {exc}"[:1000]
+        error = _error_text(exc)
         if attempts >= MAX_ATTEMPTS:
             NotificationDelivery.objects.filter(pk=delivery_id).update(
                 status=DeliveryStatus.FAILED, attempts=attempts, last_error=error

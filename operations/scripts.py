@@ -2,24 +2,63 @@
 
 from __future__ import annotations
 
+import ast
+import base64
+import functools
 import json
 import re
 import shlex
+import zlib
 from pathlib import Path
 from typing import Any
+
+from nestops import addresses
 
 SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
 ARGUMENT_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,40}$")
 # A script line "# nestops:include common.sh" is replaced by that file: OOS runs one script.
 INCLUDE = re.compile(r"^# nestops:include ([a-z_]+\.sh)$", re.MULTILINE)
+# A script line "# nestops:address-policy" becomes ``address_policy=...``: nestops/addresses.py
+# packed, which the script runs with the host's python3 to check each URL where the host
+# resolves it (one policy, the same code on the control plane and on hosts).
+ADDRESS_POLICY = re.compile(r"^# nestops:address-policy$", re.MULTILINE)
+# Comment lines and indentation are not sent: OOS takes 16 KB of script (no script has a
+# quoted string spanning lines or a here-document).
+COMMENT_LINE = re.compile(r"^[ \t]*#(?: .*)?\n", re.MULTILINE)
+INDENTATION = re.compile(r"^[ \t]+", re.MULTILINE)
 # The line a script prints last with what the control plane needs to know (JSON).
 RESULT_PREFIX = "NESTOPS_RESULT "
 
 
+@functools.cache
+def packed_address_policy() -> str:
+    """nestops/addresses.py without docstrings, comments and function annotations, compressed,
+    in base64."""
+    tree = ast.parse(Path(addresses.__file__).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+        if isinstance(node, ast.FunctionDef):
+            node.returns = None
+        if isinstance(node, ast.arg):
+            node.annotation = None
+    code = ast.unparse(tree).encode("utf-8")
+    return base64.b64encode(zlib.compress(code, 9)).decode("ascii")
+
+
 def source(name: str) -> str:
-    """The script's text with its includes inlined (no arguments)."""
+    """The script's text with its includes inlined and comment lines left out (no arguments)."""
     body = (SCRIPTS_DIR / f"{name}.sh").read_text(encoding="utf-8")
-    return INCLUDE.sub(lambda m: (SCRIPTS_DIR / m.group(1)).read_text(encoding="utf-8"), body)
+    body = INCLUDE.sub(lambda m: (SCRIPTS_DIR / m.group(1)).read_text(encoding="utf-8"), body)
+    body = ADDRESS_POLICY.sub(lambda m: f"address_policy='{packed_address_policy()}'", body)
+    return INDENTATION.sub("", COMMENT_LINE.sub("", body))
 
 
 def render(name: str, arguments: dict[str, str | int]) -> str:

@@ -55,7 +55,10 @@ class DownloadSerializer(serializers.Serializer):
 
     url = serializers.CharField(
         max_length=file_rules.MAX_URL_LENGTH,
-        help_text=gettext_lazy("http(s) URL of the file, without tokens in it."),
+        help_text=gettext_lazy(
+            "https:// URL of the file; credentials in its query string (a presigned link) are "
+            "kept encrypted and shown redacted."
+        ),
     )
     kind = serializers.ChoiceField(choices=ModelKind.choices)
     filename = serializers.CharField(

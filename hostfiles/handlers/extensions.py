@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +44,7 @@ def _arguments(ctx: StepContext) -> dict[str, str | int]:
     return {
         **webui_arguments(ctx),
         "RESTART": 1 if ctx.params.get("restart_webui", True) else 0,
+        "ALLOW_PRIVATE": 1 if settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS else 0,
         "TIMEOUT": seconds_left(ctx),
     }
 

@@ -19,8 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from cloud import ecs
 from hostfiles import inventory, previews
 from hostfiles import rules as file_rules
-from hostfiles.models import SourceToken
+from hostfiles.models import DownloadSecret, SourceToken
 from hostfiles.services import download_params
+from nestops.url_credentials import redact_url
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
 from operations.handlers.common import (
     APPEAR_GRACE_SECONDS,
@@ -71,14 +72,28 @@ def check_download(ctx: StepContext) -> Next:
         raise StepFailed("InvalidParameter", exc.message) from None
     if checked["path"] != params["path"]:
         raise StepFailed("InvalidParameter", f"path: {params['path']} is not where it belongs.")
+    full_url = _full_url(ctx)
+    if full_url != params["url"]:
+        try:
+            file_rules.validate_download_url(full_url)
+        except ValidationError as exc:
+            raise StepFailed("InvalidParameter", f"url: {exc.messages[0]}") from None
+        if redact_url(full_url) != params["url"]:
+            raise StepFailed("InvalidParameter", "url: the stored URLs do not match.")
     return Next()
+
+
+def _full_url(ctx: StepContext) -> str:
+    """The URL the host fetches: the encrypted one when it carries credentials."""
+    secret = DownloadSecret.objects.filter(operation_id=ctx.operation.pk).first()
+    return secret.url if secret is not None else ctx.params["url"]
 
 
 def _download_arguments(ctx: StepContext, mode: str, token: str = "") -> dict[str, str | int]:
     params = ctx.params
     return {
         "MODE": mode,
-        "URL": params["url"],
+        "URL": _full_url(ctx),
         "FOLDER": params["folder"],
         "FILENAME": params["filename"],
         "SHA256": params.get("sha256", ""),
@@ -87,6 +102,7 @@ def _download_arguments(ctx: StepContext, mode: str, token: str = "") -> dict[st
         "RESERVE_BYTES": RESERVE_BYTES,
         "EXTENSIONS": " ".join(file_rules.allowed_extensions()),
         "TOKEN": token,
+        "ALLOW_PRIVATE": 1 if settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS else 0,
         **_host_arguments(ctx),
     }
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
@@ -19,10 +17,12 @@ from rest_framework.response import Response
 
 from accounts.models import Role, Team
 from accounts.permissions import TeamRolePermission, has_role, teams_with_role
-from nestops.addresses import HostKind, host_kind
+from nestops.addresses import AddressRefused
 from nestops.api import ACCEPTED
+from nestops.url_credentials import credential_keys, redact_url
 from notifications.models import ChannelKind, NotificationChannel, NotificationDelivery
 from notifications.services import EVENTS, notify
+from notifications.webhooks import check_webhook_url
 
 
 def validate_target(kind: str, target: str) -> str:
@@ -46,16 +46,17 @@ def validate_target(kind: str, target: str) -> str:
         raise serializers.ValidationError(
             _("The webhook must be an http:// or https:// URL.")
         ) from None
-    kind = host_kind(urlsplit(target).hostname or "")
-    if kind is HostKind.FORBIDDEN or (
-        kind is HostKind.PRIVATE and not settings.NESTOPS_WEBHOOK_ALLOW_PRIVATE_URLS
-    ):
+    try:
+        check_webhook_url(target)
+    except AddressRefused as exc:
         raise serializers.ValidationError(
             _(
-                "Webhooks to this address are not allowed: metadata and link-local addresses "
-                "never are, private ones only with NESTOPS_WEBHOOK_ALLOW_PRIVATE_URLS."
+                "Webhooks to this address are not allowed (%(reason)s): metadata and link-local "
+                "addresses never are, private ones only with NESTOPS_WEBHOOK_ALLOW_PRIVATE_URLS; "
+                "write the host as a plain name or dotted address, without a user name."
             )
-        )
+            % {"reason": exc.code}
+        ) from None
     return target
 
 
@@ -91,8 +92,15 @@ class ChannelSerializer(serializers.ModelSerializer):
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         kind = data.get("kind", getattr(self.instance, "kind", None))
-        target = data.get("target", getattr(self.instance, "target", ""))
-        data["target"] = validate_target(kind, target)
+        if "target" in data or "kind" in data or self.instance is None:
+            target = data.get("target", getattr(self.instance, "target", ""))
+            if self.instance is not None and target == self.instance.target:
+                target = self.instance.webhook_url()  # the redacted URL sent back unchanged
+            data["target"] = validate_target(kind, target)
+            # A URL with credentials in its query string is kept encrypted, shown redacted.
+            secret = kind == ChannelKind.WEBHOOK and credential_keys(data["target"])
+            data["target_secret"] = data["target"] if secret else ""
+            data["target"] = redact_url(data["target"]) if secret else data["target"]
         team = data.get("team", getattr(self.instance, "team", None))
         if self.instance is not None and team != self.instance.team:
             raise serializers.ValidationError(

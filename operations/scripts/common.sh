@@ -101,6 +101,39 @@ wait_webui() {
   done
 }
 
+# check_allow_private: ALLOW_PRIVATE (0 | 1) says whether private addresses (and http://) are
+# allowed for what the host fetches.
+check_allow_private() {
+  allow_private="${NESTOPS_ARG_ALLOW_PRIVATE:-0}"
+  [[ "$allow_private" == [01] ]] || fail "ALLOW_PRIVATE is not 0 or 1"
+}
+
+# check_url URL: "HOST PORT ADDRESS" if the outbound address policy (nestops/addresses.py, run
+# with this host's python3; scripts that fetch say "# nestops:address-policy") allows URL and
+# every address this host resolves its name to.
+check_url() {
+  command -v python3 >/dev/null || fail "python3 is needed to check download URLs"
+  python3 -c 'import base64,sys,zlib; exec(zlib.decompress(base64.b64decode(sys.argv.pop(1))))' \
+    "$address_policy" "$1" "$allow_private" "$allow_private"
+}
+
+# pin URL: checks URL, then sets hop_host, pinned ("HOST:PORT:ADDRESS", empty for an address)
+# and curl's --resolve to the checked address, so that curl connects there and nowhere else (a
+# name that resolves differently a moment later changes nothing).
+pin() {
+  local checked host port address
+  checked="$(check_url "$1")" || exit 2
+  read -r host port address <<<"$checked"
+  hop_host="$host"
+  pinned=""
+  resolve_option=()
+  if [[ "$host" != "$address" ]]; then
+    [[ "$address" == *:* ]] && address="[$address]"
+    pinned="$host:$port:$address"
+    resolve_option=(--resolve "$pinned")
+  fi
+}
+
 # json_string VALUE: VALUE as a JSON string (callers refuse control characters first).
 json_string() {
   local value="${1//\\/\\\\}"

@@ -3,9 +3,11 @@
 # (relative to the WebUI directory, under models/ or embeddings/), FILENAME, SHA256 (may be
 # empty), OVERWRITE (0 | 1), MAX_BYTES, RESERVE_BYTES (free space kept besides the file),
 # EXTENSIONS (allowed suffixes, space-separated), TOKEN (bearer token for the site, may be
-# empty), WEBUI_USER, WEBUI_PASSWORD, PORT.
+# empty), ALLOW_PRIVATE (0 | 1: private addresses and http:// allowed), WEBUI_USER,
+# WEBUI_PASSWORD, PORT.
 set -euo pipefail
 # nestops:include common.sh
+# nestops:address-policy
 
 name="$NESTOPS_ARG_FILENAME"
 folder="$NESTOPS_ARG_FOLDER"
@@ -52,20 +54,41 @@ if [[ -e "$target" && "$NESTOPS_ARG_OVERWRITE" != 1 ]]; then
 fi
 mkdir -p -- "$dir"
 
-# Secrets go to curl as configuration on stdin, never on its command line.
+check_allow_private
+protocols="=https"
+[[ "$allow_private" == 1 ]] && protocols="=http,https"
+
+# Secrets go to curl as configuration on stdin, never on its command line. The token goes to
+# the URL's own host only, never to a host a redirect leads to.
 config=""
 [[ -n "$token" ]] && config="header = \"Authorization: Bearer $token\""
 curl_options=(
-  --proto =http,https --proto-redir =http,https --location --max-redirs 10
+  --globoff --proto "$protocols" --proto-redir "$protocols" --max-redirs 0
   --fail --silent --show-error --connect-timeout 30 --user-agent nestops
 )
 
-remote_size="$(curl -K - "${curl_options[@]}" --head --max-time 60 --url "$url" <<<"$config" 2>/dev/null |
-  tr -d '\r' | awk '/^HTTP\// { n = "" } tolower($1) == "content-length:" { n = $2 } END { print n }')" ||
-  remote_size=""
+# Redirects are followed here, one hop at a time: each Location goes through the policy (and
+# is pinned) before anything is sent to it.
+source_digest="$(printf '%s' "$url" | sha256sum | cut -d' ' -f1)"
+pin "$url"
+first_host="$hop_host"
+hops=0
+while :; do
+  headers="$(curl -K - "${curl_options[@]}" "${resolve_option[@]}" --head --max-time 60 \
+    --dump-header - --output /dev/null --write-out 'nestops-hop %{http_code} %{redirect_url}\n' \
+    --url "$url" <<<"$config" 2>/dev/null | tr -d '\r')" || true
+  read -r _ code next <<<"$(grep '^nestops-hop ' <<<"$headers" | tail -n 1)" || true
+  [[ "${code:-}" == 30[12378] && -n "${next:-}" ]] || break
+  ((++hops <= 10)) || fail "the server redirected more than 10 times"
+  pin "$next"
+  url="$next"
+  [[ "$hop_host" == "$first_host" ]] || config=""
+  echo "redirected to $hop_host"
+done
+remote_size="$(awk '/^HTTP\// { n = "" } tolower($1) == "content-length:" { n = $2 } END { print n }' \
+  <<<"$headers")"
 [[ "$remote_size" =~ ^[0-9]+$ ]] || remote_size=""
 
-source_digest="$(printf '%s' "$url" | sha256sum | cut -d' ' -f1)"
 if [[ -f "$part" && "$(cat -- "$part_source" 2>/dev/null || true)" != "$source_digest" ]]; then
   rm -f -- "$part"
 fi
@@ -97,13 +120,19 @@ watch_size() {
 # fetch: one curl run resuming into the partial file; returns curl's exit status.
 fetch() {
   local status=0 curl_pid watch_pid
-  curl -K - "${curl_options[@]}" --continue-at - --retry 3 --retry-delay 2 \
-    --max-filesize "$max" --output "$part" --url "$url" <<<"$config" &
+  curl -K - "${curl_options[@]}" "${resolve_option[@]}" --continue-at - --retry 3 \
+    --retry-delay 2 --max-filesize "$max" --output "$part" --write-out '%{http_code}' \
+    --url "$url" <<<"$config" >"$part.status" &
   curl_pid=$!
   watch_size "$curl_pid" &
   watch_pid=$!
   wait "$curl_pid" || status=$?
   kill "$watch_pid" 2>/dev/null || true
+  if [[ "$(cat -- "$part.status" 2>/dev/null)" == 3* ]]; then
+    rm -f -- "$part" "$part.status" "$part_source"
+    fail "the server redirected the download where it had not redirected the check; nothing was kept"
+  fi
+  rm -f -- "$part.status"
   return "$status"
 }
 

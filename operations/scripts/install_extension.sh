@@ -1,28 +1,40 @@
 # Installs a WebUI extension from a git repository, or updates one, then restarts the WebUI.
 # Arguments: MODE (install | update), NAME (folder under extensions/), URL (where to fetch
 # from, a mirror prefix included), REF (branch, tag or commit; empty: the default branch),
-# RESTART (0 | 1), TIMEOUT (seconds to wait for the WebUI), WEBUI_USER, WEBUI_PASSWORD, PORT.
+# RESTART (0 | 1), TIMEOUT (seconds to wait for the WebUI), ALLOW_PRIVATE (0 | 1: private
+# addresses and http:// allowed), WEBUI_USER, WEBUI_PASSWORD, PORT.
 set -euo pipefail
 # nestops:include common.sh
+# nestops:address-policy
 
 name="$NESTOPS_ARG_NAME"
 [[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || fail "'$name' is not an extension folder name"
 url="$NESTOPS_ARG_URL"
 is_plain "$url" || fail "the URL is empty or contains control characters"
-[[ "$url" =~ ^https?://[^/]+/ ]] || fail "extensions are fetched over http:// or https:// only"
+check_allow_private
+[[ "$url" =~ ^https://[^/]+/ || ("$allow_private" == 1 && "$url" =~ ^http://[^/]+/) ]] ||
+  fail "extensions are fetched over https:// only (http:// only where private sources are allowed)"
 ref="$NESTOPS_ARG_REF"
-[[ -z "$ref" || ("$ref" =~ ^[A-Za-z0-9][A-Za-z0-9._/-]*$ && "$ref" != *..*) ]] ||
+[[ -z "$ref" || ("$ref" =~ ^[A-Za-z0-9][A-Za-z0-9._/-]*$ && "$ref" != *..* && "$ref" != -*) ]] ||
   fail "'$ref' is not a branch, tag or commit name"
 [[ "$NESTOPS_ARG_TIMEOUT" =~ ^[0-9]+$ ]] || fail "the timeout is not a number"
 check_account
 extensions="$(resolve_dir extensions extensions)"
 dir="$extensions/$name"
+# The policy checks the URL where this host resolves it; git connects to that address only.
+pin "$url"
 
-# No prompts (a private repository fails at once), no other transports than http(s), no hooks,
-# no submodules: only the repository's files arrive.
-export GIT_TERMINAL_PROMPT=0 GIT_ASKPASS=true
+# No prompts (a private repository fails at once), no other transport than https (http where
+# allowed), no redirects, no hooks, no submodules: only the repository's files arrive.
+export GIT_TERMINAL_PROMPT=0 GIT_ASKPASS=true GIT_ALLOW_PROTOCOL=https
+http_allowed=never
+if [[ "$allow_private" == 1 ]]; then
+  GIT_ALLOW_PROTOCOL=http:https
+  http_allowed=always
+fi
 git_safe() {
-  git -c protocol.allow=never -c protocol.https.allow=always -c protocol.http.allow=always \
+  git -c protocol.allow=never -c protocol.https.allow=always -c protocol.http.allow="$http_allowed" \
+    -c http.followRedirects=false -c http.curloptResolve="$pinned" \
     -c core.hooksPath=/dev/null -c submodule.recurse=false -c advice.detachedHead=false "$@"
 }
 # fetch_into DIR: the commit of REF (or the remote's HEAD), without history.

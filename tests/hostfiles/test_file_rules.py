@@ -77,6 +77,33 @@ def test_extension_urls_name_a_repository_on_an_allowed_host(settings) -> None:
     assert file_rules.extension_name_from_url("https://github.com/o/sd-ext.git") == "sd-ext"
 
 
+def test_extension_urls_are_https_on_port_443_unless_private_sources_are_allowed(
+    settings,
+) -> None:
+    settings.NESTOPS_EXTENSION_HOSTS = ["github.com", "127.0.0.1"]
+    settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS = False
+    check = file_rules.validate_extension_url
+    assert check("https://github.com:443/o/r") == "https://github.com:443/o/r"
+    with pytest.raises(ValidationError, match="port"):
+        check("https://github.com:8443/o/r")
+    with pytest.raises(ValidationError, match="https://"):
+        check("http://github.com/o/r")
+    with pytest.raises(ValidationError, match="loopback or private"):
+        check("https://127.0.0.1/o/r")
+    settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS = True
+    assert check("http://127.0.0.1:8080/o/r") == "http://127.0.0.1:8080/o/r"
+
+
+def test_presigned_download_urls_pass_and_odd_hosts_do_not(settings) -> None:
+    settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS = False
+    check = file_rules.validate_download_url
+    url = "https://bucket.example/m.safetensors?X-Amz-Signature=abc&X-Amz-Security-Token=t"
+    assert check(url + "#x") == url
+    for odd in ("https://bucket.example./m", "https://0x7f.1/m", "https://a@b.example/m"):
+        with pytest.raises(ValidationError):
+            check(odd)
+
+
 def test_only_github_urls_go_through_the_mirror(settings) -> None:
     settings.NESTOPS_GITHUB_MIRROR = "https://ghproxy.example/"
     assert file_rules.clone_url("https://github.com/o/r") == (

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from PIL import Image
 
 from accounts.requester import Requester, Source
@@ -424,3 +425,54 @@ def test_a_preview_is_shrunk_to_a_png_and_placed_next_to_its_model(
     assert not list((shared_host.sandbox / "root/.nestops/incoming").iterdir())
     model_file.refresh_from_db()
     assert model_file.has_preview
+
+
+def test_a_presigned_url_reaches_the_host_whole_and_everyone_else_redacted(
+    sim, team, alice, bob, shared_host, files, caplog
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    data = os.urandom(20_000)
+    files.add("presigned_v1.safetensors", data)
+    query = (
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20260101"
+        "&X-Amz-Security-Token=Sess10nT0ken&X-Amz-Signature=5ecret5ignature&response=1"
+    )
+    url = f"{files.url('presigned_v1.safetensors')}?{query}"
+    instance = instance_on(team, shared_host)
+    answer = token_client(alice).post(
+        f"/api/v1/instances/{instance.public_id}/models/",
+        {"url": url, "kind": "lora"},
+        format="json",
+    )
+    assert answer.status_code == 202, answer.json()
+    operation = drive(Operation.objects.get(public_id=answer.json()["id"]), sim)
+    assert operation.status == OperationStatus.SUCCEEDED, operation.log
+    assert (shared_host.webui_dir / "models/Lora/presigned_v1.safetensors").read_bytes() == data
+    # The host fetched the real URL.
+    assert {r.path for r in files.requests} == {f"/presigned_v1.safetensors?{query}"}
+    redacted = (
+        f"{files.url('presigned_v1.safetensors')}?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=REDACTED&X-Amz-Security-Token=REDACTED"
+        "&X-Amz-Signature=REDACTED&response=1"
+    )
+    assert operation.params["url"] == redacted
+    assert ModelFile.objects.get(instance=instance).source_url == redacted
+    secrets = ("AKIDEXAMPLE", "Sess10nT0ken", "5ecret5ignature")
+    as_bob = token_client(bob)
+    seen = [
+        as_bob.get(f"/api/v1/operations/{operation.public_id}/"),
+        as_bob.get(f"/api/v1/instances/{instance.public_id}/models/"),
+        token_client(alice).get(f"/api/v1/operations/{operation.public_id}/"),
+    ]
+    for response in seen:
+        assert response.status_code == 200
+        assert not any(s in response.content.decode() for s in secrets)
+    assert redacted in seen[0].content.decode() and redacted in seen[1].content.decode()
+    pages = Client()
+    pages.force_login(bob)
+    for page in (f"/operations/{operation.public_id}/", f"/instances/{instance.public_id}/files/"):
+        response = pages.get(page)
+        assert response.status_code == 200
+        assert not any(s in response.content.decode() for s in secrets)
+    recorded = json.dumps([operation.params, operation.state, operation.steps, operation.log])
+    assert not any(s in recorded or s in caplog.text for s in secrets)

@@ -156,7 +156,7 @@ def test_a_bad_form_shows_its_field_errors(running, alice) -> None:
     )
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Use an http:// or https:// URL." in html
+    assert "Use an https:// URL" in html
     assert "Use a file name of at most 200 bytes" in html
     assert "Give the folder relative to the WebUI directory" in html
     assert not Operation.objects.exists()

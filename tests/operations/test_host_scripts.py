@@ -75,6 +75,7 @@ def download_arguments(**overrides: str | int) -> dict[str, str | int]:
         "RESERVE_BYTES": 0,
         "EXTENSIONS": ".safetensors .ckpt",
         "TOKEN": "",
+        "ALLOW_PRIVATE": 1,
         **overrides,
     }
 
@@ -195,9 +196,14 @@ def test_place_preview_checks_what_it_moves_and_where(host: Path, outside: Path)
     [
         ({"NAME": "../../outside"}, "is not an extension folder name"),
         ({"NAME": "-x"}, "is not an extension folder name"),
-        ({"URL": "ext::sh -c id"}, "http:// or https:// only"),
-        ({"URL": "file:///etc"}, "http:// or https:// only"),
-        ({"URL": "--upload-pack=id"}, "http:// or https:// only"),
+        ({"URL": "ext::sh -c id"}, "https:// only"),
+        ({"URL": "file:///etc"}, "https:// only"),
+        ({"URL": "--upload-pack=id"}, "https:// only"),
+        ({"URL": "http://127.0.0.1:9/o/ext", "ALLOW_PRIVATE": 0}, "https:// only"),
+        ({"URL": "https://127.0.0.1:9/o/ext", "ALLOW_PRIVATE": 0}, "loopback or private"),
+        ({"URL": "https://2130706433/o/ext"}, "dotted address"),
+        ({"URL": "https://[::ffff:100.100.100.200]/o/ext"}, "metadata"),
+        ({"REF": "-b"}, "is not a branch, tag or commit"),
         ({"REF": "--upload-pack=touch x"}, "is not a branch, tag or commit"),
         ({"REF": "a..b"}, "is not a branch, tag or commit"),
         ({"MODE": "rm"}, "unknown mode"),
@@ -213,6 +219,7 @@ def test_install_extension_refuses_what_the_control_plane_would_not_send(
         "REF": "",
         "RESTART": 0,
         "TIMEOUT": 5,
+        "ALLOW_PRIVATE": 1,
         **overrides,
     }
     refused(run(host, "install_extension", **arguments), reason)
@@ -223,7 +230,7 @@ def test_an_extensions_folder_that_leads_out_is_refused(host: Path, outside: Pat
     extensions = host / WEBUI / "extensions"
     extensions.rmdir()
     extensions.symlink_to(outside)
-    arguments = {"NAME": "ext", "RESTART": 0, "TIMEOUT": 5}
+    arguments = {"NAME": "ext", "RESTART": 0, "TIMEOUT": 5, "ALLOW_PRIVATE": 1}
     refused(
         run(host, "install_extension", MODE="install", URL="http://x/o/e", REF="", **arguments),
         "extensions/ leads out",
@@ -253,6 +260,7 @@ def test_update_refuses_a_folder_that_is_not_a_checkout_of_its_own(host: Path) -
         REF="",
         RESTART=0,
         TIMEOUT=5,
+        ALLOW_PRIVATE=1,
     )
     refused(result, "not a git checkout")
 
