@@ -11,12 +11,20 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from nestops.env import Env
+from nestops.private_files import (
+    private_directory,
+    private_file,
+    private_sqlite_files,
+    restrict_umask,
+)
 
 env = Env()
 
+# Every process loading these settings (web, worker, beat, manage.py) creates private files:
+# var/ holds session keys, the secret key and queued task messages.
+restrict_umask()
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env.str("NESTOPS_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR = private_directory(Path(env.str("NESTOPS_VAR_DIR", str(BASE_DIR / "var"))))
 
 
 def _embedded_secret_key() -> str:
@@ -24,7 +32,7 @@ def _embedded_secret_key() -> str:
     path = VAR_DIR / "secret-key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50), encoding="utf-8")
-        path.chmod(0o600)
+    private_file(path)
     return path.read_text(encoding="utf-8").strip()
 
 
@@ -118,6 +126,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "timeout": 30,
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-nestops.sqlite3")}
+    # Older versions left the database (and its WAL) readable by everyone; it holds sessions.
+    private_sqlite_files(DATABASES["default"]["NAME"])
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("NESTOPS_DB_CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -167,8 +177,14 @@ WHITENOISE_USE_FINDERS = True
 BROKER_DIR = Path(env.str("NESTOPS_BROKER_DIR", str(VAR_DIR / "broker")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem"):
-    for folder in ("queue", "processed", "control"):
-        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    # nestops.broker recreates these when they go missing while a process runs.
+    for folder in (
+        BROKER_DIR,
+        BROKER_DIR / "queue",
+        BROKER_DIR / "processed",
+        BROKER_DIR / "control",
+    ):
+        private_directory(folder)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
