@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts import login_throttle
 from accounts import services as token_service
 from accounts.models import ApiToken, AuditAction, AuditEvent, Membership, Role, Team
 from accounts.preferences import allows, current_team, preference, teams_of
@@ -235,3 +237,25 @@ def preferences(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Preferences saved."))
         return redirect("account:preferences")
     return render(request, "accounts/preferences.html", {"form": form})
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in page; a locked username or address gets the lockout page (429)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = request.POST.get("username")
+        address = login_throttle.request_address(request)
+        if login_throttle.is_locked(username=username, address=address):
+            # Counted too: hammering a locked account is still a failure of this address.
+            login_throttle.record_failure(username=username, address=address)
+            return locked_response(request)
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200 and login_throttle.is_locked(
+            username=username, address=address
+        ):
+            return locked_response(request)
+        return response
+
+
+def locked_response(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/locked.html", status=429)

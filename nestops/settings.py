@@ -67,7 +67,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
-    "axes",
     "nestops",
     "accounts",
     "notifications",
@@ -91,8 +90,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.preferences.PreferencesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as django-axes asks, so that it sees the outcome of authentication.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "nestops.urls"
@@ -135,7 +132,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    # First: refuses every attempt while the username or the address is locked.
+    "accounts.login_throttle.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -147,12 +145,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
-AXES_FAILURE_LIMIT = env.int("NESTOPS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
-AXES_COOLOFF_TIME = env.float("NESTOPS_LOGIN_COOLOFF_HOURS", 0.25, minimum=0)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+# Failed sign-ins per username (from any address) and per address (for any username) before
+# both are refused for the cool-off period (accounts/login_throttle.py).
+NESTOPS_LOGIN_FAILURE_LIMIT = env.int("NESTOPS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+NESTOPS_LOGIN_ADDRESS_FAILURE_LIMIT = env.int("NESTOPS_LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
+NESTOPS_LOGIN_COOLOFF_SECONDS = round(
+    3600 * env.float("NESTOPS_LOGIN_COOLOFF_HOURS", 0.25, minimum=0.01, maximum=720)
+)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -259,7 +258,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        "axes": {"level": "WARNING"},
         # urllib3 logs each request line at DEBUG, and cloud calls carry their parameters
         # (host passwords, scripts with credentials) in the query string.
         "urllib3": {"level": "WARNING"},
@@ -429,15 +427,28 @@ if len(NESTOPS_BILLING_CURRENCY) != 3 or not NESTOPS_BILLING_CURRENCY.isalpha():
         "three-letter currency code such as CNY or USD."
     )
 
+# Shared by the processes: login failure counts and API throttles must be seen by every web
+# worker. Redis when NESTOPS_CACHE_URL is set (needed when processes run on more than one
+# machine); otherwise files under var/cache, shared by the processes of this machine.
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
         if (_cache_url := env.str("NESTOPS_CACHE_URL"))
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
     )
 }
 
 # --- REST API -------------------------------------------------------------------------------
+# Requests per period: anonymous ones per address, authenticated ones per user (all their
+# tokens and sessions together) and per token (nestops/throttles.py).
+NESTOPS_API_THROTTLE_RATES = {
+    "anon": env.rate("NESTOPS_API_RATE_ANON", "60/min"),
+    "user": env.rate("NESTOPS_API_RATE_USER", "1200/min"),
+    "token": env.rate("NESTOPS_API_RATE_TOKEN", "600/min"),
+}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.BearerTokenAuthentication",
@@ -449,7 +460,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "nestops.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "nestops.throttles.AddressThrottle",
+        "nestops.throttles.UserThrottle",
+        "nestops.throttles.TokenThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": NESTOPS_API_THROTTLE_RATES,
+    # The client's address is REMOTE_ADDR: X-Forwarded-For is whatever the client sends.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "nestops API",
