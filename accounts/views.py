@@ -119,10 +119,8 @@ class MemberForm(forms.Form):
     role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"].strip()
-        if not get_user_model().objects.filter(username=username).exists():
-            raise forms.ValidationError(_("There is no user %(name)s.") % {"name": username})
-        return username
+        # Whether the account exists is not said here: the answer is the same either way.
+        return self.cleaned_data["username"].strip()
 
 
 def _audit_membership(request: HttpRequest, team: Team, details: dict) -> None:
@@ -136,6 +134,19 @@ def _audit_membership(request: HttpRequest, team: Team, details: dict) -> None:
     )
 
 
+def _add_member(request: HttpRequest, *, team: Team, username: str, role: str) -> None:
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        return
+    with transaction.atomic():
+        membership, created = Membership.objects.update_or_create(
+            user=user, team=team, defaults={"role": role}
+        )
+        _audit_membership(
+            request, team, {"user": user.username, "role": membership.role, "added": created}
+        )
+
+
 @login_required
 def members(request: HttpRequest) -> HttpResponse:
     team = current_team(request)
@@ -147,20 +158,13 @@ def members(request: HttpRequest) -> HttpResponse:
         if not is_admin:
             raise PermissionDenied(_("Only team admins manage members."))
         if form.is_valid():
-            user = get_user_model().objects.get(username=form.cleaned_data["username"])
-            with transaction.atomic():
-                membership, created = Membership.objects.update_or_create(
-                    user=user, team=team, defaults={"role": form.cleaned_data["role"]}
-                )
-                _audit_membership(
-                    request,
-                    team,
-                    {"user": user.username, "role": membership.role, "added": created},
-                )
+            username, role = form.cleaned_data["username"], form.cleaned_data["role"]
+            _add_member(request, team=team, username=username, role=role)
+            # One answer whether or not the account exists: the form does not tell who has one.
             messages.success(
                 request,
-                _("%(user)s is now %(role)s of %(team)s.")
-                % {"user": user.username, "role": membership.get_role_display(), "team": team.name},
+                _("If %(user)s has an account, they are now %(role)s of %(team)s.")
+                % {"user": username, "role": Role(role).label, "team": team.name},
             )
             return redirect("account:members")
     return render(

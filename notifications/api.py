@@ -17,7 +17,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Membership, Role, Team
+from accounts.api_fields import MemberTeamField
+from accounts.models import Membership, Role
 from nestops.addresses import HostKind, host_kind
 from nestops.api import ACCEPTED, has_role
 from notifications.models import ChannelKind, NotificationChannel, NotificationDelivery
@@ -60,7 +61,7 @@ def validate_target(kind: str, target: str) -> str:
 
 class ChannelSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    team = MemberTeamField()
 
     class Meta:
         model = NotificationChannel
