@@ -429,7 +429,9 @@ if len(NESTOPS_BILLING_CURRENCY) != 3 or not NESTOPS_BILLING_CURRENCY.isalpha():
 
 # Shared by the processes: login failure counts and API throttles must be seen by every web
 # worker. Redis when NESTOPS_CACHE_URL is set (needed when processes run on more than one
-# machine); otherwise files under var/cache, shared by the processes of this machine.
+# machine; nestops.checks warns when the broker is Redis and it is not); otherwise files under
+# var/cache, shared by the processes of this machine. Many entries before culling: filling the
+# cache must not evict the failure counts.
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
@@ -437,6 +439,7 @@ CACHES = {
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     )
 }
