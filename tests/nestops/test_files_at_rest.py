@@ -10,16 +10,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def manage(var: Path, *args: str) -> None:
+def manage(var: Path, *args: str) -> str:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("NESTOPS_", "DATABASE_"))},
         "NESTOPS_VAR_DIR": str(var),
         "CELERY_BROKER_URL": "filesystem://",
     }
     env.pop("NESTOPS_BROKER_DIR", None)
-    subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
-    )
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def mode(path: Path) -> int:
@@ -35,6 +40,16 @@ def test_a_fresh_install_creates_private_files_and_folders(tmp_path: Path) -> No
     assert mode(var / "secret-key") == 0o600
     for folder in ("broker", "broker/queue", "broker/processed", "broker/control"):
         assert mode(var / folder) == 0o700, folder
+    # While a connection is open, SQLite keeps recent pages in the WAL and shared-memory files.
+    live = manage(
+        var,
+        "shell",
+        "-c",
+        "import os; from django.db import connection; connection.cursor().execute('SELECT 1');"
+        "name = connection.settings_dict['NAME'];"
+        "print(*(oct(os.stat(f'{name}-{s}').st_mode & 0o777) for s in ('wal', 'shm')))",
+    )
+    assert live.strip().splitlines()[-1].split() == ["0o600", "0o600"]
 
 
 def test_files_an_older_version_left_readable_are_made_private(tmp_path: Path) -> None:
