@@ -63,9 +63,16 @@ def _bump(kind: str, value: str | None) -> None:
 
 
 def request_address(request: HttpRequest | None) -> str | None:
-    # REMOTE_ADDR only: a forwarded header is whatever the client chose to send.
+    """REMOTE_ADDR, or behind NESTOPS_PROXY_COUNT proxies the X-Forwarded-For entry the first
+    of them added (the entries before it are whatever the client chose to send), as DRF's
+    throttles read it."""
     if request is None:
         return None
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    proxies = settings.NESTOPS_PROXY_COUNT
+    if proxies and forwarded:
+        entries = forwarded.split(",")
+        return entries[-min(proxies, len(entries))].strip() or None
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -53,6 +53,10 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("NESTOPS_BEHIND_TLS_PROXY", False) else None
 )
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("NESTOPS_SECURE_COOKIES", False)
+# Reverse proxies in front of nestops that append the client to X-Forwarded-For. With 0 the
+# client's address is REMOTE_ADDR; behind one proxy, every client would otherwise share its
+# address for sign-in lockouts and API rates.
+NESTOPS_PROXY_COUNT = env.int("NESTOPS_PROXY_COUNT", 0, minimum=0, maximum=5)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -469,8 +473,8 @@ REST_FRAMEWORK = {
         "nestops.throttles.TokenThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": NESTOPS_API_THROTTLE_RATES,
-    # The client's address is REMOTE_ADDR: X-Forwarded-For is whatever the client sends.
-    "NUM_PROXIES": 0,
+    # X-Forwarded-For is whatever the client sends, except the entries our own proxies added.
+    "NUM_PROXIES": NESTOPS_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "nestops API",

@@ -86,3 +86,21 @@ def test_an_administrator_unlocks_a_username(alice, settings) -> None:
     call_command("unlock_sign_in", username="alice")
 
     assert sign_in("alice", "alice-pw-123", address="192.0.2.9").status_code == 302
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(alice, settings) -> None:
+    settings.NESTOPS_PROXY_COUNT = 1
+    settings.NESTOPS_LOGIN_ADDRESS_FAILURE_LIMIT = 2
+    proxy = "10.0.0.2"
+
+    def through_proxy(client_address: str, forged: str = ""):
+        chain = f"{forged}, {client_address}" if forged else client_address
+        return Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=chain).post(
+            "/accounts/login/", {"username": f"u-{client_address}", "password": "x"}
+        )
+
+    assert through_proxy("203.0.113.1").status_code == 200
+    # A forged first entry does not make a new address.
+    assert through_proxy("203.0.113.1", forged="198.51.100.7").status_code == 429
+    # Another client behind the same proxy is not locked out with it.
+    assert through_proxy("203.0.113.2").status_code == 200
