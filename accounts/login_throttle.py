@@ -46,7 +46,8 @@ def _count(kind: str, value: str | None) -> int:
 
 
 def _bump(kind: str, value: str | None) -> None:
-    """One more failure in the window opened by the first one (the window is not extended).
+    """One more failure in the window opened by the first one; the failure that reaches the
+    limit (and any during the lockout) makes the lockout last a full cool-off from then.
 
     A read and a write, not atomic: a burst of concurrent failures may count fewer than it is,
     as DRF's throttles do; each attempt still costs a guess and the other counter still runs.
@@ -59,6 +60,8 @@ def _bump(kind: str, value: str | None) -> None:
     if entry is None or entry[1] <= now:
         entry = (0, now + settings.NESTOPS_LOGIN_COOLOFF_SECONDS)
     count, until = int(entry[0]) + 1, float(entry[1])
+    if count >= _limits()[kind]:
+        until = max(until, now + settings.NESTOPS_LOGIN_COOLOFF_SECONDS)
     cache.set(key, (count, until), timeout=max(1, int(until - now) + 1))
 
 

@@ -104,3 +104,19 @@ def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(alice, settings) ->
     assert through_proxy("203.0.113.1", forged="198.51.100.7").status_code == 429
     # Another client behind the same proxy is not locked out with it.
     assert through_proxy("203.0.113.2").status_code == 200
+
+
+def test_a_lockout_lasts_a_full_cool_off_from_the_failure_that_caused_it(alice, settings) -> None:
+    import time_machine
+
+    settings.NESTOPS_LOGIN_FAILURE_LIMIT = 2
+    settings.NESTOPS_LOGIN_COOLOFF_SECONDS = 900
+    with time_machine.travel("2026-12-01 10:00:00Z", tick=False) as traveller:
+        sign_in("alice", "wrong", address="198.51.100.1")
+        traveller.shift(800)
+        sign_in("alice", "wrong", address="198.51.100.2")  # locked from here
+        traveller.shift(800)
+        assert sign_in("alice", "alice-pw-123", address="198.51.100.3").status_code == 429
+        # That attempt, refused, also counted: the lockout runs 900 s from it.
+        traveller.shift(901)
+        assert sign_in("alice", "alice-pw-123", address="198.51.100.3").status_code == 302
