@@ -220,21 +220,20 @@ class State:
         return self.instances.get(instance_id) or self.deleted.get(instance_id)
 
     def to_dict(self) -> dict[str, Any]:
-        """What state.json holds: scripts, file contents and request values only as digests."""
-        return digests.for_disk(
-            {
-                "instances": [record_to_dict(i) for i in self.instances.values()],
-                "deleted": [record_to_dict(i) for i in self.deleted.values()],
-                "vpcs": [record_to_dict(v) for v in self.vpcs.values()],
-                "vswitches": [record_to_dict(v) for v in self.vswitches.values()],
-                "security_groups": [record_to_dict(g) for g in self.security_groups.values()],
-                "executions": [record_to_dict(e) for e in self.executions.values()],
-                "send_files": list(self.send_files.values()),
-                "stock": [[zone, kind, n] for (zone, kind), n in self.stock.items()],
-                "tokens": self.tokens,
-                "seq": self.seq,
-            }
-        )
+        """What state.json holds. Scripts, file contents and remembered answers (the parts that
+        may carry secrets) go through ``digests.for_disk``; the rest holds none."""
+        return {
+            "instances": [record_to_dict(i) for i in self.instances.values()],
+            "deleted": [record_to_dict(i) for i in self.deleted.values()],
+            "vpcs": [record_to_dict(v) for v in self.vpcs.values()],
+            "vswitches": [record_to_dict(v) for v in self.vswitches.values()],
+            "security_groups": [record_to_dict(g) for g in self.security_groups.values()],
+            "executions": digests.for_disk([record_to_dict(e) for e in self.executions.values()]),
+            "send_files": digests.for_disk(list(self.send_files.values())),
+            "stock": [[zone, kind, n] for (zone, kind), n in self.stock.items()],
+            "tokens": digests.for_disk(self.tokens),
+            "seq": self.seq,
+        }
 
     def load_dict(self, data: dict[str, Any]) -> None:
         self.reset()
