@@ -8,7 +8,8 @@ NESTOPS_SIM_PORT ?= 9800
 NESTOPS_CLOUD ?= sim
 export NESTOPS_PORT NESTOPS_SIM_PORT
 
-# Processes started by `make run`; cloudsim only when it is the cloud.
+# Processes started by `make run` (scripts/supervise.py restarts one that dies); cloudsim only
+# when it is the cloud.
 PROCESSES := web worker beat
 ifeq ($(NESTOPS_CLOUD),sim)
 PROCESSES := cloudsim $(PROCESSES)
@@ -39,7 +40,7 @@ run: install
 	echo "" && \
 	echo "nestops is starting: http://127.0.0.1:$(NESTOPS_PORT)/  (cloud: $(NESTOPS_CLOUD); Ctrl-C stops everything)" && \
 	echo "" && \
-	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/honcho -f Procfile start $(PROCESSES)
+	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/python scripts/supervise.py -f Procfile $(PROCESSES)
 
 # Browser tests drive Debian's Chromium; it is installed from the distribution when missing
 # (never a browser downloaded by a test tool). CJK fonts let Chinese pages render in it.

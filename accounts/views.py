@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts import login_throttle
 from accounts import services as token_service
 from accounts.models import ApiToken, AuditAction, AuditEvent, Membership, Role, Team
 from accounts.permissions import has_role
@@ -119,10 +121,8 @@ class MemberForm(forms.Form):
     role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"].strip()
-        if not get_user_model().objects.filter(username=username).exists():
-            raise forms.ValidationError(_("There is no user %(name)s.") % {"name": username})
-        return username
+        # Whether the account exists is not said here: the answer is the same either way.
+        return self.cleaned_data["username"].strip()
 
 
 def _audit_membership(request: HttpRequest, team: Team, details: dict) -> None:
@@ -136,6 +136,19 @@ def _audit_membership(request: HttpRequest, team: Team, details: dict) -> None:
     )
 
 
+def _add_member(request: HttpRequest, *, team: Team, username: str, role: str) -> None:
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        return
+    with transaction.atomic():
+        membership, created = Membership.objects.update_or_create(
+            user=user, team=team, defaults={"role": role}
+        )
+        _audit_membership(
+            request, team, {"user": user.username, "role": membership.role, "added": created}
+        )
+
+
 @login_required
 def members(request: HttpRequest) -> HttpResponse:
     team = current_team(request)
@@ -147,20 +160,13 @@ def members(request: HttpRequest) -> HttpResponse:
         if not is_admin:
             raise PermissionDenied(_("Only team admins manage members."))
         if form.is_valid():
-            user = get_user_model().objects.get(username=form.cleaned_data["username"])
-            with transaction.atomic():
-                membership, created = Membership.objects.update_or_create(
-                    user=user, team=team, defaults={"role": form.cleaned_data["role"]}
-                )
-                _audit_membership(
-                    request,
-                    team,
-                    {"user": user.username, "role": membership.role, "added": created},
-                )
+            username, role = form.cleaned_data["username"], form.cleaned_data["role"]
+            _add_member(request, team=team, username=username, role=role)
+            # One answer whether or not the account exists: the form does not tell who has one.
             messages.success(
                 request,
-                _("%(user)s is now %(role)s of %(team)s.")
-                % {"user": user.username, "role": membership.get_role_display(), "team": team.name},
+                _("If %(user)s has an account, they are now %(role)s of %(team)s.")
+                % {"user": username, "role": Role(role).label, "team": team.name},
             )
             return redirect("account:members")
     return render(
@@ -237,3 +243,25 @@ def preferences(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Preferences saved."))
         return redirect("account:preferences")
     return render(request, "accounts/preferences.html", {"form": form})
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in page; a locked username or address gets the lockout page (429)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = request.POST.get("username")
+        address = login_throttle.request_address(request)
+        if login_throttle.is_locked(username=username, address=address):
+            # Counted too: hammering a locked account is still a failure of this address.
+            login_throttle.record_failure(username=username, address=address)
+            return locked_response(request)
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200 and login_throttle.is_locked(
+            username=username, address=address
+        ):
+            return locked_response(request)
+        return response
+
+
+def locked_response(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/locked.html", status=429)

@@ -23,7 +23,7 @@ What is charged (``Basis``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -33,7 +33,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from billing import money, quotes
-from billing.models import Basis, BillingState, UsageInterval
+from billing.models import Basis, BillingState, PriceQuote, UsageInterval
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
 
 # States in which the host may be running and is charged as such.
@@ -187,7 +187,12 @@ def reprice(instance: ServiceInstance, *, at: datetime | None = None) -> UsageIn
         current.running_hourly_rate = rate.running_hourly
         current.currency = rate.currency
         current.quote_id = rate.quote_id
-        current.rate_estimated = True  # the rate was learnt after the interval began
+        # The rate was learnt after the interval began (an API deploy opens it before any
+        # price is looked up). A fresh quote fetched within the price TTL of the interval's
+        # start counts as current for all of it, as it would have at the start: not estimated.
+        current.rate_estimated = rate.estimated or not _quote_current_at(
+            rate.quote_id, current.started_at
+        )
         current.save(
             update_fields=[
                 "hourly_rate",
@@ -206,6 +211,13 @@ def reprice(instance: ServiceInstance, *, at: datetime | None = None) -> UsageIn
         return current
     close(current, at)
     return _open(instance, state, basis, rate, at)
+
+
+def _quote_current_at(quote_id: int | None, at: datetime) -> bool:
+    fetched_at = PriceQuote.objects.filter(pk=quote_id).values_list("fetched_at", flat=True).first()
+    if fetched_at is None:
+        return False
+    return fetched_at - at <= timedelta(seconds=settings.NESTOPS_PRICE_TTL_SECONDS)
 
 
 def reprice_instance(instance_id: int) -> None:

@@ -6,6 +6,7 @@ errors in the arguments or environment are one line on stderr and exit status 2.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -17,6 +18,8 @@ from cloudsim.simulator import Simulator, data_dir_usable
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Hosts hold WebUI passwords and the scripts sent to them; state.json what the API saw.
+    os.umask(0o077)
     try:
         config = load_config(argv)
     except ConfigError as error:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from cloudsim import ids, signing
+from cloudsim import digests, ids, signing
 from cloudsim.errors import CloudError
 from cloudsim.params import Params
 
@@ -162,7 +162,7 @@ def _run(sim: Simulator, spec: ActionSpec, call: Call) -> dict[str, Any] | Encod
             key = f"{call.name}:{token}"
             business = call.params.business()
             business.pop("DryRun", None)
-            fingerprint = json.dumps(business, sort_keys=True, ensure_ascii=False)
+            fingerprint = digests.request_fingerprint(business)
             remembered = sim.state.tokens.get(key)
             if remembered is not None:
                 if remembered["fingerprint"] != fingerprint:

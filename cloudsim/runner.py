@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cloudsim.sandbox import SandboxPathError, host_path
+from cloudsim.sandbox import PRIVATE_FILE, SandboxPathError, host_path, make_private
 from cloudsim.state import Execution
 
 if TYPE_CHECKING:
@@ -99,9 +99,11 @@ class ScriptRunner:
             return
         script = scripts / f"{execution_id}.sh"
         script.write_text(str(parameters["commandContent"]), encoding="utf-8")
+        make_private(script, PRIVATE_FILE)
         log_path = scripts / f"{execution_id}.log"
         timeout = float(parameters.get("timeout") or 600)
         with log_path.open("wb") as log:
+            make_private(log_path, PRIVATE_FILE)
             process = subprocess.Popen(
                 ["bash", str(script)],
                 cwd=workdir,

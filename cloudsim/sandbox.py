@@ -26,6 +26,18 @@ WEBUI_DIR = PurePosixPath("root/stable-diffusion-webui")
 ENV_FILE = PurePosixPath("etc/sd-webui/webui.env")
 PLACEHOLDER_MODEL = "v1-5-pruned-emaonly.safetensors"
 MODEL_DIRS = ("Stable-diffusion", "Lora", "VAE", "ControlNet")
+# A host holds the WebUI password (webui.env) and the scripts sent to it (site tokens).
+PRIVATE_DIRECTORY = 0o700
+PRIVATE_FILE = 0o600
+
+
+def make_private(path: Path, mode: int) -> None:
+    """chmod, for a path that may have gone meanwhile."""
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except FileNotFoundError:
+        pass
 
 
 class SandboxPathError(ValueError):
@@ -57,6 +69,8 @@ class Sandboxes:
             return base
         staging = self.root / f".{instance_id}.tmp"
         shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(mode=PRIVATE_DIRECTORY)
+        make_private(staging, PRIVATE_DIRECTORY)
         webui = staging / WEBUI_DIR
         for name in MODEL_DIRS:
             (webui / "models" / name).mkdir(parents=True)
@@ -86,7 +100,18 @@ class Sandboxes:
 
     def remove_all(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIRECTORY)
+
+    def make_all_private(self) -> None:
+        """Fixes the modes an older cloudsim left: sandboxes 0700, their scripts 0600."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIRECTORY)
+        make_private(self.root, PRIVATE_DIRECTORY)
+        for sandbox in self.root.iterdir():
+            if sandbox.is_dir():
+                make_private(sandbox, PRIVATE_DIRECTORY)
+                scripts = sandbox / ".sim" / "scripts"
+                for script in scripts.glob("*") if scripts.is_dir() else ():
+                    make_private(script, PRIVATE_FILE)
 
     def unit_state(self, instance_id: str) -> str:
         try:

@@ -25,7 +25,7 @@ from cloudsim.config import SimConfig
 from cloudsim.control import Control
 from cloudsim.faults import Faults
 from cloudsim.runner import ScriptRunner
-from cloudsim.sandbox import Sandboxes
+from cloudsim.sandbox import PRIVATE_DIRECTORY, PRIVATE_FILE, Sandboxes, make_private
 from cloudsim.state import State
 from cloudsim.webui import WebUI
 
@@ -72,8 +72,10 @@ class Simulator:
 
     def load(self) -> None:
         """Restores the saved state, if any; running OOS executions come back Failed."""
-        self.config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.sandboxes.root.mkdir(parents=True, exist_ok=True)
+        self.config.data_dir.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIRECTORY)
+        make_private(self.config.data_dir, PRIVATE_DIRECTORY)
+        make_private(self.state_path, PRIVATE_FILE)
+        self.sandboxes.make_all_private()
         if not self.state_path.exists():
             return
         try:
@@ -114,7 +116,10 @@ class Simulator:
                 self.state.dirty = False
             temporary = self.state_path.with_name(f".state.json.{os.getpid()}.tmp")
             try:
-                temporary.write_text(text, encoding="utf-8")
+                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+                with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                    os.fchmod(handle.fileno(), PRIVATE_FILE)
+                    handle.write(text)
                 os.replace(temporary, self.state_path)
             except OSError as error:
                 self.state.touch()  # try again next time

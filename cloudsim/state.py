@@ -13,6 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
+from cloudsim import digests
 from cloudsim.catalog import Catalog
 
 # Sim-seconds a deleted host still blocks the deletion of its security group and vSwitch, like
@@ -202,7 +203,7 @@ class State:
         self.executions: dict[str, Execution] = {}
         self.send_files: dict[str, dict[str, Any]] = {}
         self.stock: dict[tuple[str, str], int] = dict(self.catalog.initial_stock)
-        # (Product.Action, ClientToken) -> {"fingerprint": ..., "body": ...}
+        # (Product.Action, ClientToken) -> {"fingerprint": "sha256:…", "body": ...}
         self.tokens: dict[str, dict[str, Any]] = {}
         self.public_ips: set[str] = set()
         self.seq = 0
@@ -219,16 +220,18 @@ class State:
         return self.instances.get(instance_id) or self.deleted.get(instance_id)
 
     def to_dict(self) -> dict[str, Any]:
+        """What state.json holds. Scripts, file contents and remembered answers (the parts that
+        may carry secrets) go through ``digests.for_disk``; the rest holds none."""
         return {
             "instances": [record_to_dict(i) for i in self.instances.values()],
             "deleted": [record_to_dict(i) for i in self.deleted.values()],
             "vpcs": [record_to_dict(v) for v in self.vpcs.values()],
             "vswitches": [record_to_dict(v) for v in self.vswitches.values()],
             "security_groups": [record_to_dict(g) for g in self.security_groups.values()],
-            "executions": [record_to_dict(e) for e in self.executions.values()],
-            "send_files": list(self.send_files.values()),
+            "executions": digests.for_disk([record_to_dict(e) for e in self.executions.values()]),
+            "send_files": digests.for_disk(list(self.send_files.values())),
             "stock": [[zone, kind, n] for (zone, kind), n in self.stock.items()],
-            "tokens": self.tokens,
+            "tokens": digests.for_disk(self.tokens),
             "seq": self.seq,
         }
 
@@ -256,7 +259,11 @@ class State:
             self.send_files[raw["InvokeId"]] = raw
         for zone, kind, available in data.get("stock", []):
             self.stock[(zone, kind)] = int(available)
-        self.tokens = dict(data.get("tokens", {}))
+        # Older state files kept the canonical request itself as the fingerprint.
+        self.tokens = {
+            key: {**remembered, "fingerprint": digests.digest(remembered["fingerprint"])}
+            for key, remembered in data.get("tokens", {}).items()
+        }
         self.seq = int(data.get("seq", 0))
         self.public_ips = {i.public_ip for i in self.instances.values() if i.public_ip}
         self.dirty = False

@@ -15,6 +15,7 @@ class NestopsConfig(AppConfig):
     verbose_name = "nestops"
 
     def ready(self) -> None:
+        from nestops import checks  # noqa: F401  (registers the deployment checks)
         from nestops.beat import ensure_periodic_jobs
 
         post_migrate.connect(ensure_periodic_jobs, sender=self)

@@ -22,6 +22,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+_RATE = re.compile(r"^[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)$")
 _HOST_NAME = re.compile(
     r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
@@ -120,6 +121,15 @@ class Env:
         if value is None:
             return list(default or [])
         return [item.strip() for item in value.split(",") if item.strip()]
+
+    def rate(self, name: str, default: str) -> str:
+        """A request rate as DRF reads it: ``60/min``, ``10/s``, ``1000/hour``, ``5000/day``."""
+        value = self._raw(name)
+        if value is None:
+            return default
+        if not _RATE.match(value):
+            raise self._fail(name, value, "a number of requests per s, min, hour or day (60/min)")
+        return value
 
     def size(self, name: str, default: int, *, minimum: int = 1) -> int:
         """A size in bytes: ``1048576``, ``500M``, ``20G`` or ``1.5TiB`` (powers of 1024)."""

@@ -11,12 +11,20 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from nestops.env import Env
+from nestops.private_files import (
+    private_directory,
+    private_file,
+    private_sqlite_files,
+    restrict_umask,
+)
 
 env = Env()
 
+# Every process loading these settings (web, worker, beat, manage.py) creates private files:
+# var/ holds session keys, the secret key and queued task messages.
+restrict_umask()
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env.str("NESTOPS_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR = private_directory(Path(env.str("NESTOPS_VAR_DIR", str(BASE_DIR / "var"))))
 
 
 def _embedded_secret_key() -> str:
@@ -24,7 +32,7 @@ def _embedded_secret_key() -> str:
     path = VAR_DIR / "secret-key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50), encoding="utf-8")
-        path.chmod(0o600)
+    private_file(path)
     return path.read_text(encoding="utf-8").strip()
 
 
@@ -45,6 +53,10 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("NESTOPS_BEHIND_TLS_PROXY", False) else None
 )
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("NESTOPS_SECURE_COOKIES", False)
+# Reverse proxies in front of nestops that append the client to X-Forwarded-For. With 0 the
+# client's address is REMOTE_ADDR; behind one proxy, every client would otherwise share its
+# address for sign-in lockouts and API rates.
+NESTOPS_PROXY_COUNT = env.int("NESTOPS_PROXY_COUNT", 0, minimum=0, maximum=5)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -59,7 +71,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
-    "axes",
     "nestops",
     "accounts",
     "notifications",
@@ -83,8 +94,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.preferences.PreferencesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as django-axes asks, so that it sees the outcome of authentication.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "nestops.urls"
@@ -118,6 +127,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "timeout": 30,
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-nestops.sqlite3")}
+    # Older versions left the database (and its WAL) readable by everyone; it holds sessions.
+    private_sqlite_files(DATABASES["default"]["NAME"])
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("NESTOPS_DB_CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -125,7 +136,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    # First: refuses every attempt while the username or the address is locked.
+    "accounts.login_throttle.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -137,12 +149,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
-AXES_FAILURE_LIMIT = env.int("NESTOPS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
-AXES_COOLOFF_TIME = env.float("NESTOPS_LOGIN_COOLOFF_HOURS", 0.25, minimum=0)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+# Failed sign-ins per username (from any address) and per address (for any username) before
+# both are refused for the cool-off period (accounts/login_throttle.py).
+NESTOPS_LOGIN_FAILURE_LIMIT = env.int("NESTOPS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+NESTOPS_LOGIN_ADDRESS_FAILURE_LIMIT = env.int("NESTOPS_LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
+NESTOPS_LOGIN_COOLOFF_SECONDS = round(
+    3600 * env.float("NESTOPS_LOGIN_COOLOFF_HOURS", 0.25, minimum=0.01, maximum=720)
+)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -167,8 +180,14 @@ WHITENOISE_USE_FINDERS = True
 BROKER_DIR = Path(env.str("NESTOPS_BROKER_DIR", str(VAR_DIR / "broker")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem"):
-    for folder in ("queue", "processed", "control"):
-        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    # nestops.broker recreates these when they go missing while a process runs.
+    for folder in (
+        BROKER_DIR,
+        BROKER_DIR / "queue",
+        BROKER_DIR / "processed",
+        BROKER_DIR / "control",
+    ):
+        private_directory(folder)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -243,7 +262,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        "axes": {"level": "WARNING"},
         # urllib3 logs each request line at DEBUG, and cloud calls carry their parameters
         # (host passwords, scripts with credentials) in the query string.
         "urllib3": {"level": "WARNING"},
@@ -413,15 +431,31 @@ if len(NESTOPS_BILLING_CURRENCY) != 3 or not NESTOPS_BILLING_CURRENCY.isalpha():
         "three-letter currency code such as CNY or USD."
     )
 
+# Shared by the processes: login failure counts and API throttles must be seen by every web
+# worker. Redis when NESTOPS_CACHE_URL is set (needed when processes run on more than one
+# machine; nestops.checks warns when the broker is Redis and it is not); otherwise files under
+# var/cache, shared by the processes of this machine. Many entries before culling: filling the
+# cache must not evict the failure counts.
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
         if (_cache_url := env.str("NESTOPS_CACHE_URL"))
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
     )
 }
 
 # --- REST API -------------------------------------------------------------------------------
+# Requests per period: anonymous ones per address, authenticated ones per user (all their
+# tokens and sessions together) and per token (nestops/throttles.py).
+NESTOPS_API_THROTTLE_RATES = {
+    "anon": env.rate("NESTOPS_API_RATE_ANON", "60/min"),
+    "user": env.rate("NESTOPS_API_RATE_USER", "1200/min"),
+    "token": env.rate("NESTOPS_API_RATE_TOKEN", "600/min"),
+}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.BearerTokenAuthentication",
@@ -433,7 +467,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "nestops.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "nestops.throttles.AddressThrottle",
+        "nestops.throttles.UserThrottle",
+        "nestops.throttles.TokenThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": NESTOPS_API_THROTTLE_RATES,
+    # X-Forwarded-For is whatever the client sends, except the entries our own proxies added.
+    "NUM_PROXIES": NESTOPS_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "nestops API",

@@ -94,10 +94,16 @@ def use_broker(url: str) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def _test_settings() -> Iterator[None]:
     """Tasks go to an in-memory broker (the e2e fixtures switch to the configured one);
-    passwords hash fast."""
+    passwords hash fast; API rates are generous."""
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests poll the API quickly; tests of the throttles set their own rates.
+    settings.NESTOPS_API_THROTTLE_RATES = {
+        "anon": "600/min",
+        "user": "100000/min",
+        "token": "100000/min",
+    }
     use_broker("memory://")
     yield
 

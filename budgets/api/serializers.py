@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, serializers
 
+from accounts.api.fields import MemberTeamField, not_among_yours
 from accounts.models import Role, Team
 from accounts.permissions import has_role
 from billing import money, selectors
@@ -21,7 +22,7 @@ class BudgetSerializer(serializers.ModelSerializer):
     """A team's monthly budget and how this month stands."""
 
     id = serializers.CharField(source="public_id", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    team = MemberTeamField()
     amount = serializers.DecimalField(
         max_digits=16,
         decimal_places=2,
@@ -64,9 +65,7 @@ class BudgetSerializer(serializers.ModelSerializer):
     def validate_team(self, team: Team) -> Team:
         user = self.context["request"].user
         if not has_role(user, team, Role.VIEWER):
-            raise serializers.ValidationError(
-                _("You are not a member of team %(team)s.") % {"team": team.slug}
-            )
+            raise serializers.ValidationError(not_among_yours(team.slug))
         if self.instance is not None and team != self.instance.team:
             raise serializers.ValidationError(_("A budget cannot move to another team."))
         if not has_role(user, team, Role.ADMIN):

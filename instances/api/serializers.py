@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, serializers
 
+from accounts.api.fields import not_among_yours
 from accounts.models import Role, Team
 from billing.money import cents, rate_text
 from billing.selectors import instance_cost
@@ -218,9 +219,7 @@ class InstanceCreateSerializer(serializers.Serializer):
         team = Team.objects.filter(slug=slug).first()
         user = self.context["request"].user
         if team is None or not (user.is_superuser or team.memberships.filter(user=user).exists()):
-            raise serializers.ValidationError(
-                _("You are not a member of team %(team)s.") % {"team": slug}
-            )
+            raise serializers.ValidationError(not_among_yours(slug))
         return team
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Role, Team
+from accounts.api.fields import MemberTeamField
+from accounts.models import Role
 from accounts.permissions import TeamRolePermission, has_role, teams_with_role
 from nestops.addresses import AddressRefused
 from nestops.api import ACCEPTED
@@ -62,7 +63,7 @@ def validate_target(kind: str, target: str) -> str:
 
 class ChannelSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    team = MemberTeamField()
 
     class Meta:
         model = NotificationChannel

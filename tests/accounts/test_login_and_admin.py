@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def test_repeated_failed_logins_lock_the_account_for_a_while(alice, settings) -> None:
     client = Client()
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+    for _ in range(settings.NESTOPS_LOGIN_FAILURE_LIMIT - 1):
         response = client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
         assert response.status_code == 200  # the form again, with its error
     last = client.post("/accounts/login/", {"username": "alice", "password": "wrong"})

@@ -85,3 +85,34 @@ def test_an_instance_without_any_interval_has_no_cost_yet(team, as_alice) -> Non
 def test_budgets_are_checked_every_five_minutes_and_prices_refreshed() -> None:
     assert PERIODIC_JOBS["check budgets"] == ("budgets.check", 300)
     assert PERIODIC_JOBS["refresh prices"][0] == "billing.refresh_prices"
+
+
+def test_a_host_deployed_through_the_api_is_not_estimated_once_its_price_is_known(
+    sim, team, alice, as_alice
+) -> None:
+    from operations.models import Operation
+    from tests.driving import drive, in_stock_offer
+
+    zone, instance_type = in_stock_offer()
+    created = as_alice.post(
+        "/api/v1/instances/",
+        {
+            "name": "api-priced-1",
+            "region": "cn-hangzhou",
+            "zone": zone,
+            "instance_type": instance_type,
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    deploying = as_alice.get(f"/api/v1/instances/{created.json()['id']}/").json()
+    assert deploying["cost"]["estimated"] is True  # no price looked up yet
+
+    operation = drive(Operation.objects.get(public_id=created.json()["operation"]["id"]), sim)
+
+    assert operation.status == "succeeded", operation.log
+    body = as_alice.get(f"/api/v1/instances/{created.json()['id']}/").json()
+    assert body["status"] == "running"
+    assert body["cost"]["estimated"] is False
+    listed = as_alice.get("/api/v1/instances/", {"search": "api-priced-1"}).json()["results"]
+    assert listed[0]["cost"]["estimated"] is False

@@ -146,8 +146,9 @@ def test_it_charges_a_week_of_deploy_stop_start_resize_and_delete_to_the_cent(
         )
     resizing = next(i for i in intervals if i.state == BillingState.RESIZING)
     assert resizing.basis == Basis.STOPPED and resizing.instance_type == SMALL
-    # The deploying interval opened before any price was known and got it from the price step.
-    assert [i.state for i in intervals if i.rate_estimated] == [BillingState.DEPLOYING]
+    # The deploying interval opened before any price was known and got a fresh one from the
+    # price step: nothing is estimated.
+    assert [i.state for i in intervals if i.rate_estimated] == []
 
 
 def test_a_subscription_costs_its_price_over_the_term_and_stopping_saves_nothing(

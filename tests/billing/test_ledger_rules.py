@@ -127,10 +127,27 @@ def test_an_interval_opened_before_any_price_is_unpriced_then_priced_never_zero(
         traveller.shift(600)
         body = as_alice.get(f"/api/v1/instances/{instance.public_id}/").json()
     opened.refresh_from_db()
-    assert opened.hourly_rate == running_hour(TYPE) and opened.rate_estimated
+    # A fresh price learnt 10 minutes in counts for the whole interval: no longer estimated.
+    assert opened.hourly_rate == running_hour(TYPE) and not opened.rate_estimated
+    assert body["cost"]["estimated"] is False
     assert Decimal(body["cost"]["so_far"]) == cost(running_hour(TYPE), 1200).quantize(
         Decimal("0.01")
     )
+
+
+def test_a_price_learnt_long_after_the_interval_began_stays_estimated(
+    sim, team, as_alice, settings
+) -> None:
+    settings.NESTOPS_PRICE_TTL_SECONDS = 3600
+    with clock(datetime(2026, 7, 5, 6, 0)) as traveller:
+        instance = make_instance(team)
+        opened = start_ledger(instance)
+        traveller.shift(3 * 3600)  # the cloud did not give a price for three hours
+        prepare_price(instance)
+        body = as_alice.get(f"/api/v1/instances/{instance.public_id}/").json()
+    opened.refresh_from_db()
+    assert opened.hourly_rate == running_hour(TYPE) and opened.rate_estimated
+    assert body["cost"]["estimated"] is True
 
 
 def test_an_interval_across_midnights_is_closed_as_one_row_per_day(team, priced) -> None:

@@ -99,3 +99,73 @@ def test_state_survives_a_restart(tmp_path):
         assert status == 200
     finally:
         second.stop()
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_data_on_disk_is_private_and_holds_no_request_secrets(tmp_path):
+    secrets = ["webui-pw-Zq81xv", "hf_TokenQ7w2e9r4"]
+    script = f"printf '%s %s' '{secrets[0]}' '{secrets[1]}' > /dev/null"
+    first = start_sim(tmp_path, speed=20)
+    try:
+        network = _network(first)
+        ecs = helpers.ecs(first)
+        ids = helpers.run_instances(
+            ecs, network, client_token="run-private-1"
+        ).body.instance_id_sets.instance_id_set
+        first.advance(6)
+        oos = helpers.oos(first)
+        started = helpers.start_script(oos, ids, script, client_token="exec-private-1")
+        helpers.wait_execution(oos, started.body.execution.execution_id)
+        sandbox = Path(first.instance(ids[0])["sandbox"])
+    finally:
+        first.stop()
+    state = tmp_path / "state.json"
+    text = state.read_text()
+    for secret in [helpers.PASSWORD, *secrets]:
+        assert secret not in text
+    scripts = list((sandbox / ".sim" / "scripts").glob("*"))
+    assert scripts and {_mode(p) for p in scripts} == {0o600}
+    assert _mode(tmp_path) == _mode(sandbox) == _mode(sandbox.parent) == 0o700
+    assert _mode(state) == 0o600
+
+    # An older cloudsim left them readable; the next start fixes that.
+    for path in [state, *scripts]:
+        path.chmod(0o644)
+    for path in (tmp_path, sandbox.parent, sandbox):
+        path.chmod(0o755)
+    second = start_sim(tmp_path, speed=20)
+    try:
+        assert _mode(state) == 0o600 and {_mode(p) for p in scripts} == {0o600}
+        assert _mode(tmp_path) == _mode(sandbox) == _mode(sandbox.parent) == 0o700
+        ecs = helpers.ecs(second)
+        again = helpers.run_instances(ecs, network, client_token="run-private-1")
+        assert again.body.instance_id_sets.instance_id_set == ids
+        oos = helpers.oos(second)
+        replay = helpers.start_script(oos, ids, script, client_token="exec-private-1")
+        assert replay.body.execution.execution_id == started.body.execution.execution_id
+        try:
+            helpers.start_script(oos, ids, "echo other", client_token="exec-private-1")
+        except Exception as error:
+            assert "IdempotentParameterMismatch" in str(error)
+        else:
+            raise AssertionError("a different script under the same ClientToken was accepted")
+    finally:
+        second.stop()
+
+
+def test_a_state_file_with_plain_fingerprints_still_loads():
+    from cloudsim import digests
+    from cloudsim.catalog import default_catalog
+    from cloudsim.state import State
+
+    business = {"RegionId": "cn-hangzhou", "Password": "Old-Secret-1"}
+    plain = json.dumps(business, sort_keys=True, ensure_ascii=False)
+    state = State(default_catalog())
+    state.load_dict({"tokens": {"Ecs.RunInstances:t-1": {"fingerprint": plain, "body": {}}}})
+
+    remembered = state.tokens["Ecs.RunInstances:t-1"]
+    assert remembered["fingerprint"] == digests.request_fingerprint(business)
+    assert "Old-Secret-1" not in json.dumps(state.to_dict())

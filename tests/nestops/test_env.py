@@ -131,3 +131,11 @@ def test_it_reads_host_names_and_url_prefixes() -> None:
     for value in ("https://m.example", "ftp://m.example/", "https://u:p@m.example/"):
         with pytest.raises(ImproperlyConfigured, match="ending with /"):
             Env({"P": value}).url_prefix("P")
+
+
+def test_it_reads_request_rates_as_drf_does() -> None:
+    assert Env({"R": "30/min"}).rate("R", "60/min") == "30/min"
+    assert Env({}).rate("R", "60/min") == "60/min"
+    for bad in ("30", "0/min", "30/week", "ten/min"):
+        with pytest.raises(ImproperlyConfigured, match=r"R=.*per s, min, hour or day"):
+            Env({"R": bad}).rate("R", "60/min")

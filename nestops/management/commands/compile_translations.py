@@ -29,5 +29,8 @@ class Command(BaseCommand):
                     raise CommandError(f"{po_path}: {errors[0][1]} in {errors[0][0]!r}")
                 with mo_path.open("wb") as mo_file:
                     write_mo(mo_file, catalog)
+                # Part of the code, not data: readable by the account that runs it, even when
+                # that is not the one that built it (processes here run with umask 077).
+                mo_path.chmod(0o644)
                 compiled += 1
         self.stdout.write(f"Compiled {compiled} translation catalog(s).")
