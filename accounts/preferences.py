@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
+from accounts import selectors
 from accounts.models import Team, UserPreference
 
 API_PREFIX = "/api/"
@@ -21,9 +22,7 @@ def preference(user: Any) -> UserPreference:
 
 
 def teams_of(user: Any) -> list[Team]:
-    if user.is_superuser:
-        return list(Team.objects.order_by("name"))
-    return list(Team.objects.filter(memberships__user=user).order_by("name"))
+    return list(selectors.teams_of(user))
 
 
 def current_team(request: HttpRequest) -> Team | None:

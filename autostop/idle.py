@@ -34,7 +34,7 @@ from django.utils import timezone
 from autostop import idle_actions, idle_activity, idle_assessment, webui_poll
 from autostop.idle_actions import IdleReport
 from autostop.models import IdleEvaluation
-from autostop.policy import effective_policy, related
+from autostop.selectors import effective_policy, related
 from instances.models import ServiceInstance
 from nestops import bulk
 

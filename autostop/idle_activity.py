@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 
 from autostop.models import Snooze
-from autostop.policy import POLICY_FIELDS, related
+from autostop.selectors import POLICY_FIELDS, related
 from instances.models import ServiceInstance, Status
 from metrics.models import Metric, MetricSample
 from operations.models import Operation

@@ -12,7 +12,7 @@ from django.conf import settings
 
 from autostop import idle_activity, webui_poll
 from autostop.models import IdleEvaluation, IdleVerdict, Snooze
-from autostop.policy import EffectivePolicy, related
+from autostop.selectors import EffectivePolicy, related
 from instances.models import ServiceInstance
 from nestops.times import iso_time
 

@@ -163,6 +163,9 @@ class Schedule(models.Model):
     applied_until = models.DateTimeField(_("applied until"))
     pending_action = models.CharField(_("pending action"), max_length=8, blank=True)
     pending_since = models.DateTimeField(_("pending since"), null=True, blank=True)
+    # The last time a pending closing found the host in use (its team was warned the first
+    # time); the stop waits for the idle policy's warning period without activity after it.
+    closing_in_use_at = models.DateTimeField(_("in use at closing"), null=True, blank=True)
     last_operation = models.ForeignKey(
         Operation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

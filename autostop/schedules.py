@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,8 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.requester import Requester, Source
-from autostop import webui_poll
 from autostop.models import Schedule
+from autostop.schedule_closing import ScheduleReport, clear, stop_all
 from autostop.schedule_windows import (
     DAYS,
     START,
@@ -38,10 +37,9 @@ from autostop.schedule_windows import (
     parse_windows,
     parse_zone,
 )
-from instances.models import ServiceInstance, Status, StopMode
+from instances.models import ServiceInstance, Status
 from notifications.services import notify
 from operations.models import LIFECYCLE_KINDS, Kind, Operation, OperationStatus
-from operations.policy_stop import request_policy_stop
 from operations.services import OperationRefused, request_operation
 
 # The dashboard and the API read the window vocabulary through this module.
@@ -109,16 +107,6 @@ def save_schedule(
 # --- the job -----------------------------------------------------------------------------------
 
 
-@dataclass
-class ScheduleReport:
-    checked: int = 0
-    started: list[str] = field(default_factory=list)
-    stopped: list[str] = field(default_factory=list)
-    waiting: dict[str, str] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
-    missed: list[str] = field(default_factory=list)
-
-
 def apply_schedules(now: datetime | None = None) -> ScheduleReport:
     now = now or timezone.now()
     report = ScheduleReport()
@@ -174,22 +162,15 @@ def apply_schedules(now: datetime | None = None) -> ScheduleReport:
     # Nothing crossed: move their mark on in one statement (never backwards, should a run
     # in parallel already have moved it further).
     Schedule.objects.filter(pk__in=quiet, applied_until__lt=now).update(applied_until=now)
-    _stop_all(stops_waiting, now, report)
+    stop_all(stops_waiting, now, report)
     return report
-
-
-def _clear(schedule: Schedule, operation: Operation | None = None) -> None:
-    fields: dict[str, Any] = {"pending_action": "", "pending_since": None}
-    if operation is not None:
-        fields.update(last_operation=operation, failure_reported=False)
-    Schedule.objects.filter(pk=schedule.pk).update(**fields)
 
 
 def _failed(schedule: Schedule, why: str, report: ScheduleReport) -> None:
     instance = schedule.instance
     action = _("start") if schedule.pending_action == START else _("stop")
     with transaction.atomic():
-        _clear(schedule)
+        clear(schedule)
         notify(
             team=instance.team,
             event="schedule.failed",
@@ -215,7 +196,7 @@ def _wait_or_give_up(
 def _start(schedule: Schedule, now: datetime, grace: timedelta, report: ScheduleReport) -> None:
     instance = schedule.instance
     if instance.status == Status.RUNNING:
-        _clear(schedule)
+        clear(schedule)
         return
     if instance.status != Status.STOPPED:
         if instance.status in (Status.DEPLOY_FAILED, Status.DELETING):
@@ -234,7 +215,7 @@ def _start(schedule: Schedule, now: datetime, grace: timedelta, report: Schedule
         _wait_or_give_up(schedule, now, grace, exc.message, report)
         return
     with transaction.atomic():
-        _clear(schedule, operation)
+        clear(schedule, operation)
         notify(
             team=instance.team,
             event="schedule.started",
@@ -247,78 +228,6 @@ def _start(schedule: Schedule, now: datetime, grace: timedelta, report: Schedule
             data={"instance": instance.public_id, "operation": operation.public_id},
         )
     report.started.append(instance.public_id)
-
-
-def _stop_all(schedules: list[Schedule], now: datetime, report: ScheduleReport) -> None:
-    """Closing boundaries: stop hosts nobody is generating on (asked in parallel, bounded)."""
-    running = [s for s in schedules if s.instance.status == Status.RUNNING]
-    for schedule in schedules:
-        if schedule.instance.status == Status.STOPPED:
-            _clear(schedule)
-        elif schedule.instance.status != Status.RUNNING:
-            report.waiting[schedule.instance.public_id] = schedule.instance.status
-    if not running:
-        return
-    snoozed = set(
-        Schedule.objects.filter(
-            pk__in=[s.pk for s in running],
-            instance__snoozes__until__gt=now,
-            instance__snoozes__cancelled_at__isnull=True,
-        ).values_list("pk", flat=True)
-    )
-    askable = [s for s in running if s.pk not in snoozed]
-    credentials = {
-        i.pk: i
-        for i in ServiceInstance.objects.filter(pk__in=[s.instance_id for s in askable]).only(
-            "id", "webui_endpoint", "webui_user", "webui_password"
-        )
-    }
-    answers = webui_poll.poll(
-        [credentials[s.instance_id] for s in askable if s.instance_id in credentials],
-        concurrency=settings.NESTOPS_IDLE_WEBUI_CONCURRENCY,
-        timeout=settings.NESTOPS_IDLE_WEBUI_TIMEOUT_SECONDS,
-        budget=settings.NESTOPS_IDLE_WEBUI_BUDGET_SECONDS,
-    )
-    for schedule in running:
-        public_id = schedule.instance.public_id
-        answer = answers.get(schedule.instance_id)
-        if schedule.pk in snoozed:
-            report.waiting[public_id] = "snoozed"
-        elif answer is not None and (answer.busy or answer.state == "not_asked"):
-            # Someone is generating: the stop waits for the job (until the next opening).
-            report.waiting[public_id] = answer.state
-        else:
-            _stop(schedule, report)
-
-
-def _stop(schedule: Schedule, report: ScheduleReport) -> None:
-    instance = schedule.instance
-
-    def record_and_tell(operation: Operation) -> None:
-        _clear(schedule, operation)
-        notify(
-            team=instance.team,
-            event="schedule.stopped",
-            subject=_("%(name)s is being stopped (schedule)") % {"name": instance.name},
-            message=_(
-                "A window of its schedule closed: %(name)s (%(id)s) is being save-stopped, "
-                "operation %(operation)s."
-            )
-            % {"name": instance.name, "id": instance.public_id, "operation": operation.public_id},
-            data={"instance": instance.public_id, "operation": operation.public_id},
-        )
-
-    stop = request_policy_stop(
-        instance=instance,
-        source=Source.SCHEDULE,
-        mode=StopMode.STOP_CHARGING,
-        params={"reason": "schedule"},
-        then=record_and_tell,
-    )
-    if stop.refusal is not None:
-        report.waiting[instance.public_id] = stop.refusal.code
-        return
-    report.stopped.append(instance.public_id)
 
 
 def _report_failed_operation(schedule: Schedule, report: ScheduleReport) -> None:

@@ -20,7 +20,6 @@ from accounts.models import Role
 from accounts.permissions import require_role
 from autostop.api.views import IdlePolicySerializer, SnoozeSerializer, policy_body
 from autostop.models import IdlePolicy, Schedule, TeamIdleSettings
-from autostop.policy import cancel_snooze, save_policy, snooze, snooze_limit_hours, stored_values
 from autostop.schedules import (
     DAYS,
     ScheduleError,
@@ -29,10 +28,12 @@ from autostop.schedules import (
     parse_zone,
     save_schedule,
 )
+from autostop.selectors import snooze_limit_hours, stored_values
+from autostop.services import cancel_snooze, save_policy, snooze
 from instances.models import ServiceInstance, Status, StopMode
 from instances.selectors import visible_instance
-from metrics.collection import series
 from metrics.models import METRIC_KEYS, Metric
+from metrics.selectors import series
 from nestops.charts import line_chart
 
 RANGES = {

@@ -115,3 +115,7 @@ def split_by_day(start: datetime, end: datetime) -> Iterator[tuple[date, datetim
         segment_end = min(boundary, end)
         yield day, current, segment_end
         current = segment_end
+
+
+# What Alibaba Cloud bills in: CNY on the China site, USD on the international one.
+CLOUD_CURRENCIES = ("CNY", "USD")

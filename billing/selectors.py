@@ -317,6 +317,19 @@ def month_to_date(
     return spent
 
 
+def spend_rates(team_ids: Sequence[int]) -> dict[tuple[int, str], Decimal]:
+    """What each team spends per hour right now, per currency: the rates of its open ledger
+    intervals added up (an interval whose rate is not known yet adds nothing)."""
+    rows = (
+        UsageInterval.objects.open()
+        .filter(team_id__in=team_ids, hourly_rate__isnull=False)
+        .values("team_id", "currency")
+        .annotate(rate=Sum("hourly_rate"))
+        .order_by()
+    )
+    return {(row["team_id"], row["currency"]): row["rate"] or Decimal(0) for row in rows}
+
+
 # --- cost so far on instances -------------------------------------------------------------------
 
 

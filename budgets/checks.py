@@ -1,7 +1,12 @@
 """Budgets: each threshold notifies once a billing month; at 100 % an optional action save-stops
 the team's running pay-as-you-go hosts through operations (source ``budget``).
 
-``check_budgets`` is the ``budgets.check`` job (every 5 minutes). Spending is read for
+``check_budgets`` is the ``budgets.check`` job (every minute). The ledger knows what each team
+spends per hour, so each run also works out when the next threshold will be crossed
+(``next_check_at``) and the job schedules a run for that moment: thresholds fire when they are
+crossed, not at the next sweep. The stop is asked ``NESTOPS_BUDGET_STOP_LEAD_SECONDS`` of
+spending ahead of the limit, the time a stop takes, so that the hosts are stopped by the time
+the limit is reached. Spending is read for
 all budgets at once (``selectors.month_to_date``); only a budget with something to fire takes
 its row lock, re-reads what already fired and records the new alerts together with their
 notifications and stop operations, so that two overlapping runs fire nothing twice.
@@ -10,11 +15,13 @@ notifications and stop operations, so that two overlapping runs fire nothing twi
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +43,27 @@ class BudgetReport:
     checked: int = 0
     fired: list[str] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
+    # The next moment a threshold or the stop comes due at today's rates (None: nothing will).
+    next_check_at: datetime | None = None
+
+    def expect(self, moment: datetime | None) -> None:
+        if moment is not None and (self.next_check_at is None or moment < self.next_check_at):
+            self.next_check_at = moment
+
+
+@dataclass(frozen=True)
+class Spending:
+    """A team's spending this month in the budget's currency: so far, and per hour now."""
+
+    spent: Decimal
+    rate: Decimal
+
+    def ahead(self, seconds: float) -> Decimal:
+        return self.spent + self.rate * Decimal(str(seconds)) / 3600
+
+
+def stop_lead() -> float:
+    return float(settings.NESTOPS_BUDGET_STOP_LEAD_SECONDS)
 
 
 def percent_used(spent: Decimal, amount: Decimal) -> Decimal:
@@ -49,7 +77,9 @@ def check_budgets(*, now: datetime | None = None) -> BudgetReport:
     budgets = list(Budget.objects.filter(enabled=True).select_related("team"))
     if not budgets:
         return report
-    spent = selectors.month_to_date([b.team_id for b in budgets], now=now)
+    team_ids = [b.team_id for b in budgets]
+    spent = selectors.month_to_date(team_ids, now=now)
+    rates = selectors.spend_rates(team_ids)
     fired = set(
         BudgetAlert.objects.filter(budget__in=budgets, month=month).values_list(
             "budget_id", "kind", "threshold"
@@ -57,17 +87,19 @@ def check_budgets(*, now: datetime | None = None) -> BudgetReport:
     )
     for budget in budgets:
         report.checked += 1
-        used = spent.get((budget.team_id, budget.currency), Decimal(0))
-        due, act = _due(budget, used, fired)
+        key = (budget.team_id, budget.currency)
+        spending = Spending(spent.get(key, Decimal(0)), rates.get(key, Decimal(0)))
+        due, act = _due(budget, spending, fired)
         if due or act:
-            _fire(budget, month=month, spent=used, report=report)
+            _fire(budget, month=month, spending=spending, report=report)
+        report.expect(_next_crossing(budget, spending, fired, now))
     return report
 
 
 def _due(
-    budget: Budget, spent: Decimal, fired: set[tuple[int, str, int]]
+    budget: Budget, spending: Spending, fired: set[tuple[int, str, int]]
 ) -> tuple[list[int], bool]:
-    percent = percent_used(spent, budget.amount)
+    percent = percent_used(spending.spent, budget.amount)
     due = [
         t
         for t in sorted(set(budget.thresholds))
@@ -75,13 +107,36 @@ def _due(
     ]
     act = (
         budget.stop_at_limit
-        and percent >= LIMIT_PERCENT
+        and spending.ahead(stop_lead()) >= budget.amount
         and (budget.pk, AlertKind.ACTION, LIMIT_PERCENT) not in fired
     )
     return due, act
 
 
-def _fire(budget: Budget, *, month: Any, spent: Decimal, report: BudgetReport) -> None:
+def _next_crossing(
+    budget: Budget, spending: Spending, fired: set[tuple[int, str, int]], now: datetime
+) -> datetime | None:
+    """When, at the present rate, the next threshold or the stop comes due."""
+    if spending.rate <= 0:
+        return None
+    targets = [
+        budget.amount * t / 100
+        for t in set(budget.thresholds)
+        if (budget.pk, AlertKind.THRESHOLD, t) not in fired
+    ]
+    if budget.stop_at_limit and (budget.pk, AlertKind.ACTION, LIMIT_PERCENT) not in fired:
+        targets.append(budget.amount - spending.rate * Decimal(str(stop_lead())) / 3600)
+    ahead = [target - spending.spent for target in targets if target > spending.spent]
+    if not ahead:
+        return None
+    # Rounded up to the next whole second: at that moment the ledger's prorated spend (which
+    # rounds) has reached the target.
+    seconds = math.ceil(float(min(ahead) / spending.rate * 3600)) + 1
+    return now + timedelta(seconds=seconds)
+
+
+def _fire(budget: Budget, *, month: Any, spending: Spending, report: BudgetReport) -> None:
+    spent = spending.spent
     with transaction.atomic():
         locked = Budget.objects.select_for_update().select_related("team").get(pk=budget.pk)
         # Under the lock, what fired meanwhile (another run) is visible: never fire twice.
@@ -90,7 +145,7 @@ def _fire(budget: Budget, *, month: Any, spent: Decimal, report: BudgetReport) -
                 "budget_id", "kind", "threshold"
             )
         )
-        due, act = _due(locked, spent, fired)
+        due, act = _due(locked, spending, fired)
         figures = _figures(locked, month, spent)
         for threshold in due:
             BudgetAlert.objects.create(

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing import money
 from budgets.models import Budget
 
 
@@ -71,4 +72,10 @@ class BudgetForm(forms.ModelForm):
             self.fields["currency"].initial = settings.NESTOPS_BILLING_CURRENCY
 
     def clean_currency(self) -> str:
-        return self.cleaned_data["currency"].upper()
+        value = self.cleaned_data["currency"].upper()
+        if value not in money.CLOUD_CURRENCIES:
+            raise forms.ValidationError(
+                _("The cloud bills in %(currencies)s.")
+                % {"currencies": ", ".join(money.CLOUD_CURRENCIES)}
+            )
+        return value

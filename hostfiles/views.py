@@ -21,6 +21,7 @@ from accounts.requester import Requester, Source
 from hostfiles import services as host_files
 from hostfiles.forms import DownloadForm, ExtensionForm, PreviewForm
 from hostfiles.models import Extension, ModelFile, ModelKind
+from hostfiles.selectors import extensions_on, model_files_on
 from instances.models import ServiceInstance, Status
 from instances.selectors import visible_instance
 from nestops.http import is_htmx
@@ -36,7 +37,7 @@ EXTENSION_IDS = "extension-%s"
 def _page_context(request: HttpRequest, instance: ServiceInstance, **forms: Any) -> dict[str, Any]:
     kind = request.GET.get("kind", "")
     search = request.GET.get("q", "").strip()
-    models = ModelFile.objects.filter(instance=instance)
+    models = model_files_on(instance)
     if kind in ModelKind.values:
         models = models.filter(kind=kind)
     if search:
@@ -52,7 +53,7 @@ def _page_context(request: HttpRequest, instance: ServiceInstance, **forms: Any)
         "models": Paginator(models.order_by("kind", "path"), PAGE_SIZE).get_page(
             request.GET.get("page")
         ),
-        "extensions": Extension.objects.filter(instance=instance).order_by("name"),
+        "extensions": extensions_on(instance).order_by("name"),
         "working": working,
         "live": bool(working),
         "kinds": ModelKind.choices,

@@ -20,7 +20,7 @@ from accounts.models import Role
 from accounts.permissions import has_role, require_role
 from accounts.preferences import current_team
 from accounts.requester import Requester, Source
-from autostop.policy import related
+from autostop.selectors import related
 from autostop.status import idle_status
 from billing import quotes
 from billing import views as billing_pages

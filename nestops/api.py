@@ -4,12 +4,13 @@ Who may do what is checked in ``accounts.permissions``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, pagination, status
+from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -78,6 +79,52 @@ def _first_message(details: Any, prefix: str = "") -> str:
     return ""
 
 
+class StrictFieldsMixin:
+    """A request body's unknown fields are an error naming them, never dropped in silence,
+    and a list is measured before its items are read."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            errors = self._unknown(data) or self._too_long(data)
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+    def _unknown(self, data: Mapping) -> dict[str, list[str]]:
+        fields = self.fields  # type: ignore[attr-defined]
+        writable = sorted(name for name, field in fields.items() if not field.read_only)
+        errors = {}
+        for key in data:
+            if key in writable:
+                continue
+            if key in fields:
+                errors[str(key)] = [_("This field is read-only.")]
+            else:
+                errors[str(key)] = [
+                    _("Unknown field. The fields are: %(fields)s.")
+                    % {"fields": ", ".join(writable) or "-"}
+                ]
+        return errors
+
+    def _too_long(self, data: Mapping) -> dict[str, list[str]]:
+        errors = {}
+        for name, field in self.fields.items():  # type: ignore[attr-defined]
+            limit = getattr(field, "max_length", None)
+            value = data.get(name)
+            listed = isinstance(field, serializers.ListField | serializers.ListSerializer)
+            if listed and limit and isinstance(value, list) and len(value) > limit:
+                errors[name] = [_("At most %(count)d items.") % {"count": limit}]
+        return errors
+
+
+class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
+    pass
+
+
+class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    pass
+
+
 class Pagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -97,6 +144,17 @@ class Pagination(pagination.PageNumberPagination):
                 }
             )
         return int(raw)
+
+
+def absolute_url(context: dict[str, Any], path: str) -> str:
+    """``path`` as an absolute URL on the server the request reached (computed once per
+    response and kept in the serializer context)."""
+    base = context.get("_base_url")
+    if base is None:
+        request = context.get("request")
+        base = request.build_absolute_uri("/").rstrip("/") if request is not None else ""
+        context["_base_url"] = base
+    return base + path
 
 
 def client_address(request: Request) -> str | None:

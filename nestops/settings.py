@@ -450,12 +450,20 @@ CACHES = {
 
 # --- REST API -------------------------------------------------------------------------------
 # Requests per period: anonymous ones per address, authenticated ones per user (all their
-# tokens and sessions together) and per token (nestops/throttles.py).
+# tokens and sessions together) and per token (accounts/api/throttles.py).
 NESTOPS_API_THROTTLE_RATES = {
     "anon": env.rate("NESTOPS_API_RATE_ANON", "60/min"),
     "user": env.rate("NESTOPS_API_RATE_USER", "1200/min"),
     "token": env.rate("NESTOPS_API_RATE_TOKEN", "600/min"),
 }
+# A budget's stop is asked this many seconds of spending before the limit: about what a stop
+# takes, so that the hosts are stopped when the limit is reached, not well after it.
+NESTOPS_BUDGET_STOP_LEAD_SECONDS = env.int(
+    "NESTOPS_BUDGET_STOP_LEAD_SECONDS", 60, minimum=0, maximum=3600
+)
+# A JSON body larger or nested deeper than this is refused with a 400 before it is decoded.
+NESTOPS_API_MAX_BODY_BYTES = env.size("NESTOPS_API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+NESTOPS_API_MAX_JSON_DEPTH = env.int("NESTOPS_API_MAX_JSON_DEPTH", 32, minimum=4, maximum=512)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.BearerTokenAuthentication",
@@ -467,16 +475,25 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "nestops.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "nestops.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "nestops.throttles.AddressThrottle",
-        "nestops.throttles.UserThrottle",
-        "nestops.throttles.TokenThrottle",
+        "accounts.api.throttles.AddressThrottle",
+        "accounts.api.throttles.UserThrottle",
+        "accounts.api.throttles.TokenThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": NESTOPS_API_THROTTLE_RATES,
     # X-Forwarded-For is whatever the client sends, except the entries our own proxies added.
     "NUM_PROXIES": NESTOPS_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "nestops.schema.add_error_responses",
+    ],
     "TITLE": "nestops API",
     "DESCRIPTION": "Service instances, operations and costs of Stable Diffusion WebUI hosts.",
     "VERSION": "1.0.0",

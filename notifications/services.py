@@ -43,6 +43,7 @@ EVENTS: dict[str, Any] = {
     "idle.deleted": _("A host stopped for too long was deleted"),
     "schedule.started": _("A schedule started a host"),
     "schedule.stopped": _("A schedule stopped a host"),
+    "schedule.closing": _("A schedule's closing found a host in use"),
     "schedule.failed": _("A scheduled action failed"),
 }
 MAX_ATTEMPTS = 6

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,6 +17,7 @@ from accounts.preferences import current_team
 from accounts.requester import Source
 from operations.api.filters import OperationFilter
 from operations.models import ACTIVE_STATUSES, Kind, Operation, OperationStatus
+from operations.selectors import visible_operation
 from operations.services import OperationRefused, cancel_operation
 
 PAGE_SIZE = 50
@@ -55,21 +56,9 @@ def operation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "operations/list.html", context)
 
 
-def visible_operation(request: HttpRequest, public_id: str) -> Operation:
-    found = (
-        Operation.objects.visible_to(request.user)
-        .select_related("instance", "actor", "team")
-        .filter(public_id=public_id)
-        .first()
-    )
-    if found is None:
-        raise Http404(_("No such operation."))
-    return found
-
-
 @login_required
 def operation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    operation = visible_operation(request, public_id)
+    operation = visible_operation(request.user, public_id)
     context = {
         "operation": operation,
         "live": operation.is_active,
@@ -83,7 +72,7 @@ def operation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def operation_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
-    operation = visible_operation(request, public_id)
+    operation = visible_operation(request.user, public_id)
     if not has_role(request.user, operation.team, Role.OPERATOR):
         raise PermissionDenied(_("Your role in this team does not allow this action."))
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -12,13 +12,13 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import ApiToken, AuditEvent, Membership, Role, Team
-from accounts.permissions import teams_with_role
+from accounts.models import ApiToken, AuditEvent, Membership, Team
+from accounts.selectors import audit_events_for, teams_of, tokens_of
 from accounts.services import issue_token, revoke_token
-from nestops.api import client_address
+from nestops.api import StrictModelSerializer, client_address
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(StrictModelSerializer):
     role = serializers.SerializerMethodField()
 
     class Meta:
@@ -40,11 +40,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self) -> QuerySet[Team]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Team.objects.none()
-        user = self.request.user
-        teams = (
-            Team.objects.all() if user.is_superuser else Team.objects.filter(memberships__user=user)
-        )
-        return teams.order_by("name")
+        return teams_of(self.request.user)
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
@@ -55,7 +51,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return context
 
 
-class TokenSerializer(serializers.ModelSerializer):
+class TokenSerializer(StrictModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
 
     class Meta:
@@ -97,7 +93,7 @@ class TokenViewSet(
     def get_queryset(self) -> QuerySet[ApiToken]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return ApiToken.objects.none()
-        return ApiToken.objects.filter(user=self.request.user)
+        return tokens_of(self.request.user)
 
     @extend_schema(request=TokenSerializer, responses={201: NewTokenSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -127,7 +123,7 @@ class TokenViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(StrictModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
@@ -146,8 +142,4 @@ class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[AuditEvent]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return AuditEvent.objects.none()
-        user = self.request.user
-        events = AuditEvent.objects.select_related("actor", "team")
-        if user.is_superuser:
-            return events
-        return events.filter(Q(actor=user) | Q(team__in=teams_with_role(user, Role.ADMIN)))
+        return audit_events_for(self.request.user)

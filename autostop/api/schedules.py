@@ -10,14 +10,16 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from autostop.api.responses import ScheduleResponseSerializer
 from autostop.api.views import InstanceScopedView
 from autostop.models import Schedule
 from autostop.schedules import ScheduleError, next_action, parse_windows, parse_zone, save_schedule
 from instances.models import ServiceInstance
+from nestops.api import StrictSerializer
 from nestops.times import iso_time
 
 
-class ScheduleSerializer(serializers.Serializer):
+class ScheduleSerializer(StrictSerializer):
     time_zone = serializers.CharField(max_length=64, help_text="IANA name, e.g. Asia/Shanghai.")
     windows = serializers.JSONField(
         help_text='[{"days": ["mon", "tue"], "start": "09:00", "end": "20:00"}]; an end at or '
@@ -64,11 +66,11 @@ class ScheduleView(InstanceScopedView):
     """Windows open: the host is started; a window closes: it is save-stopped. Boundaries are
     acted on once, so a manual start outside the windows lasts until the next one."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: ScheduleResponseSerializer})
     def get(self, request: Request, public_id: str) -> Response:
         return Response(schedule_body(self.instance()))
 
-    @extend_schema(request=ScheduleSerializer, responses={200: dict})
+    @extend_schema(request=ScheduleSerializer, responses={200: ScheduleResponseSerializer})
     def put(self, request: Request, public_id: str) -> Response:
         instance = self.instance()
         incoming = ScheduleSerializer(data=request.data)

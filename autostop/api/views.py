@@ -20,23 +20,25 @@ from rest_framework.views import APIView
 
 from accounts.models import Role, Team
 from accounts.permissions import has_role, teams_with_role
+from autostop.api.responses import (
+    IdlePolicyResponseSerializer,
+    SnoozeResponseSerializer,
+    TeamIdleSettingsResponseSerializer,
+)
 from autostop.models import IdleEvaluation, IdlePolicy, Snooze, TeamIdleSettings
-from autostop.policy import (
+from autostop.selectors import (
     active_snooze,
-    cancel_snooze,
     effective_policy,
     enforced_maximum,
     related,
-    reset_policy,
-    save_policy,
-    save_team_settings,
-    snooze,
     snooze_limit_hours,
     stored_values,
 )
+from autostop.services import cancel_snooze, reset_policy, save_policy, save_team_settings, snooze
 from autostop.status import idle_status
 from instances.api.base import OnInstance
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
+from nestops.api import StrictSerializer
 from nestops.times import iso_time
 
 
@@ -47,7 +49,7 @@ class InstanceScopedView(OnInstance, APIView):
 # --- idle policy -------------------------------------------------------------------------------
 
 
-class IdlePolicySerializer(serializers.Serializer):
+class IdlePolicySerializer(StrictSerializer):
     enabled = serializers.BooleanField()
     idle_minutes = serializers.IntegerField()
     gpu_threshold = serializers.FloatField(min_value=0.5, max_value=95)
@@ -128,19 +130,19 @@ class IdlePolicyView(InstanceScopedView):
     """The instance's idle policy (or the defaults), what applies under the team's maximum,
     and the current idle status."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: IdlePolicyResponseSerializer})
     def get(self, request: Request, public_id: str) -> Response:
         return Response(policy_body(self.instance()))
 
-    @extend_schema(request=IdlePolicySerializer, responses={200: dict})
+    @extend_schema(request=IdlePolicySerializer, responses={200: IdlePolicyResponseSerializer})
     def put(self, request: Request, public_id: str) -> Response:
         return self._save(request, partial=False)
 
-    @extend_schema(request=IdlePolicySerializer, responses={200: dict})
+    @extend_schema(request=IdlePolicySerializer, responses={200: IdlePolicyResponseSerializer})
     def patch(self, request: Request, public_id: str) -> Response:
         return self._save(request, partial=True)
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: IdlePolicyResponseSerializer})
     def delete(self, request: Request, public_id: str) -> Response:
         """Back to the defaults."""
         instance = self.instance()
@@ -172,7 +174,7 @@ def snooze_body(found: Snooze | None) -> dict[str, Any] | None:
     }
 
 
-class SnoozeSerializer(serializers.Serializer):
+class SnoozeSerializer(StrictSerializer):
     hours = serializers.FloatField(min_value=0.25)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -186,12 +188,12 @@ class SnoozeSerializer(serializers.Serializer):
 class SnoozeView(InstanceScopedView):
     """ "Keep awake for N hours": the idle policy leaves the host alone until then."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: SnoozeResponseSerializer})
     def get(self, request: Request, public_id: str) -> Response:
         instance = self.instance()
         return Response({"snooze": snooze_body(active_snooze(instance))})
 
-    @extend_schema(request=SnoozeSerializer, responses={201: dict})
+    @extend_schema(request=SnoozeSerializer, responses={201: SnoozeResponseSerializer})
     def post(self, request: Request, public_id: str) -> Response:
         instance = self.instance()
         if instance.status in (Status.DELETED, Status.DELETING):
@@ -220,7 +222,7 @@ class SnoozeView(InstanceScopedView):
 # --- the team's enforced maximum ---------------------------------------------------------------
 
 
-class TeamIdleSettingsSerializer(serializers.Serializer):
+class TeamIdleSettingsSerializer(StrictSerializer):
     max_idle_minutes = serializers.IntegerField(allow_null=True)
     max_snooze_hours = serializers.IntegerField(allow_null=True, required=False, min_value=0)
 
@@ -260,15 +262,19 @@ class TeamIdleSettingsView(APIView):
         user = self.request.user
         return get_object_or_404(teams_with_role(user, Role.VIEWER), slug=self.kwargs["slug"])
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: TeamIdleSettingsResponseSerializer})
     def get(self, request: Request, slug: str) -> Response:
         return Response(team_settings_body(self.get_team()))
 
-    @extend_schema(request=TeamIdleSettingsSerializer, responses={200: dict})
+    @extend_schema(
+        request=TeamIdleSettingsSerializer, responses={200: TeamIdleSettingsResponseSerializer}
+    )
     def put(self, request: Request, slug: str) -> Response:
         return self._save(request, partial=False)
 
-    @extend_schema(request=TeamIdleSettingsSerializer, responses={200: dict})
+    @extend_schema(
+        request=TeamIdleSettingsSerializer, responses={200: TeamIdleSettingsResponseSerializer}
+    )
     def patch(self, request: Request, slug: str) -> Response:
         return self._save(request, partial=True)
 

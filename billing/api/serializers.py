@@ -16,12 +16,13 @@ from billing import money, selectors
 from billing.estimates import Configuration, UsageProfile
 from instances import catalog, validation
 from instances.models import ChargeType, PeriodUnit
+from nestops.api import StrictSerializer
 
 SYSTEM_DISK_CATEGORIES = ("cloud_essd", "cloud_ssd", "cloud_efficiency")
 MAX_REPORT_DAYS = 400
 
 
-class EstimateSerializer(serializers.Serializer):
+class EstimateSerializer(StrictSerializer):
     """A host configuration and how much it will run."""
 
     region = serializers.CharField(max_length=32)
@@ -141,8 +142,12 @@ def offer_errors(region: str, zone: str, instance_type: str) -> dict[str, list[s
     return {}
 
 
-class CostQuerySerializer(serializers.Serializer):
+class CostQuerySerializer(StrictSerializer):
     """``GET /api/v1/costs/`` parameters."""
+
+    format = serializers.ChoiceField(
+        choices=["json", "csv"], required=False, help_text=gettext_lazy("json (default) or csv.")
+    )
 
     group_by = serializers.CharField(
         default="instance",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Team, member_team_ids
 from billing import money, selectors
+from billing.api.responses import CostsResponseSerializer, EstimateResponseSerializer
 from billing.api.serializers import CostQuerySerializer, EstimateSerializer
 from billing.estimates import PriceUnavailable, estimate
 from billing.renderers import CSVRenderer
@@ -25,7 +26,7 @@ class EstimateView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=EstimateSerializer, responses={200: dict})
+    @extend_schema(request=EstimateSerializer, responses={200: EstimateResponseSerializer})
     def post(self, request: Request) -> Response:
         if member_team_ids(request.user) == []:
             raise exceptions.PermissionDenied(_("You need to be a member of a team."))
@@ -54,8 +55,8 @@ class CostsView(APIView):
     renderer_classes = [JSONRenderer, CSVRenderer]
 
     @extend_schema(
-        parameters=[CostQuerySerializer, OpenApiParameter("format", str, enum=["json", "csv"])],
-        responses={200: dict},
+        parameters=[CostQuerySerializer],
+        responses={200: CostsResponseSerializer},
     )
     def get(self, request: Request) -> Response:
         incoming = CostQuerySerializer(data=request.query_params)

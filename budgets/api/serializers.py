@@ -16,9 +16,10 @@ from accounts.models import Role, Team
 from accounts.permissions import has_role
 from billing import money, selectors
 from budgets.models import Budget
+from nestops.api import StrictModelSerializer
 
 
-class BudgetSerializer(serializers.ModelSerializer):
+class BudgetSerializer(StrictModelSerializer):
     """A team's monthly budget and how this month stands."""
 
     id = serializers.CharField(source="public_id", read_only=True)
@@ -55,8 +56,11 @@ class BudgetSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "this_month", "created_at", "updated_at"]
 
     def validate_currency(self, value: str) -> str:
-        if not value.isalpha():
-            raise serializers.ValidationError(_("A three-letter currency code, such as CNY."))
+        if value.upper() not in money.CLOUD_CURRENCIES:
+            raise serializers.ValidationError(
+                _("The cloud bills in %(currencies)s.")
+                % {"currencies": ", ".join(money.CLOUD_CURRENCIES)}
+            )
         return value.upper()
 
     def validate_thresholds(self, value: list[int]) -> list[int]:

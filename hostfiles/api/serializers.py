@@ -12,6 +12,7 @@ from rest_framework import serializers
 from hostfiles import previews
 from hostfiles import rules as file_rules
 from hostfiles.models import Extension, ModelFile, ModelKind, SourceToken, TokenProvider
+from nestops.api import StrictModelSerializer, StrictSerializer, absolute_url
 from nestops.times import iso_time
 
 
@@ -22,7 +23,7 @@ def _checked(check: Any, value: Any) -> Any:
         raise serializers.ValidationError(exc.messages) from None
 
 
-class ModelFileSerializer(serializers.ModelSerializer):
+class ModelFileSerializer(StrictModelSerializer):
     """A model file on a host."""
 
     id = serializers.CharField(source="public_id", read_only=True)
@@ -47,10 +48,11 @@ class ModelFileSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, model_file: ModelFile) -> str:
-        return f"/api/v1/instances/{model_file.instance.public_id}/models/{model_file.public_id}/"
+        path = f"/api/v1/instances/{model_file.instance.public_id}/models/{model_file.public_id}/"
+        return absolute_url(self.context, path)
 
 
-class DownloadSerializer(serializers.Serializer):
+class DownloadSerializer(StrictSerializer):
     """A model file to download onto the host."""
 
     url = serializers.CharField(
@@ -109,7 +111,7 @@ class DownloadSerializer(serializers.Serializer):
         return data
 
 
-class PreviewSerializer(serializers.Serializer):
+class PreviewSerializer(StrictSerializer):
     """An image (PNG, JPEG, WebP or GIF) that becomes the model's preview."""
 
     image = serializers.FileField()
@@ -123,7 +125,7 @@ class PreviewSerializer(serializers.Serializer):
         return _checked(previews.make_preview, upload.read())
 
 
-class ExtensionSerializer(serializers.ModelSerializer):
+class ExtensionSerializer(StrictModelSerializer):
     """An extension on a host."""
 
     id = serializers.CharField(source="public_id", read_only=True)
@@ -135,10 +137,11 @@ class ExtensionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, extension: Extension) -> str:
-        return f"/api/v1/instances/{extension.instance.public_id}/extensions/{extension.public_id}/"
+        path = f"/api/v1/instances/{extension.instance.public_id}/extensions/{extension.public_id}/"
+        return absolute_url(self.context, path)
 
 
-class ExtensionInstallSerializer(serializers.Serializer):
+class ExtensionInstallSerializer(StrictSerializer):
     url = serializers.CharField(
         max_length=500, help_text=gettext_lazy("The repository, e.g. https://github.com/o/n.")
     )
@@ -179,7 +182,7 @@ class ExtensionInstallSerializer(serializers.Serializer):
         return data
 
 
-class ExtensionUpdateSerializer(serializers.Serializer):
+class ExtensionUpdateSerializer(StrictSerializer):
     ref = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -192,11 +195,11 @@ class ExtensionUpdateSerializer(serializers.Serializer):
         return _checked(file_rules.validate_git_ref, value)
 
 
-class ExtensionRemoveSerializer(serializers.Serializer):
+class ExtensionRemoveSerializer(StrictSerializer):
     restart_webui = serializers.BooleanField(default=True)
 
 
-class SourceTokenSerializer(serializers.Serializer):
+class SourceTokenSerializer(StrictSerializer):
     """Whether a team has a token for a model site; the token itself is never shown."""
 
     provider = serializers.ChoiceField(choices=TokenProvider.choices, read_only=True)

@@ -36,6 +36,7 @@ from hostfiles.api.serializers import (
     token_status,
 )
 from hostfiles.models import Extension, ModelFile, SourceToken, TokenProvider
+from hostfiles.selectors import extensions_on, model_files_on
 from instances.api.base import OnInstance
 from instances.api.views import idempotency_key
 from nestops.api import ACCEPTED
@@ -80,7 +81,7 @@ class ModelFileViewSet(
     def get_queryset(self) -> QuerySet[ModelFile]:
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no instance
             return ModelFile.objects.none()
-        return ModelFile.objects.filter(instance=self.instance()).select_related("instance")
+        return model_files_on(self.instance())
 
     def get_object(self) -> ModelFile:
         # Roles are checked on the instance (get_queryset); the file only has to belong to it.
@@ -132,7 +133,7 @@ class ExtensionViewSet(
     def get_queryset(self) -> QuerySet[Extension]:
         if getattr(self, "swagger_fake_view", False):
             return Extension.objects.none()
-        return Extension.objects.filter(instance=self.instance()).select_related("instance")
+        return extensions_on(self.instance())
 
     def get_object(self) -> Extension:
         return get_object_or_404(self.get_queryset(), public_id=self.kwargs["extension_id"])

@@ -15,10 +15,11 @@ from billing.money import cents, rate_text
 from billing.selectors import instance_cost
 from instances import catalog, validation
 from instances.models import ChargeType, PeriodUnit, ServiceInstance, StopMode, Template
+from nestops.api import StrictModelSerializer, StrictSerializer, absolute_url
 from nestops.times import iso_time
 
 
-class ActiveOperationSerializer(serializers.Serializer):
+class ActiveOperationSerializer(StrictSerializer):
     id = serializers.CharField(source="public_id")
     kind = serializers.CharField()
     status = serializers.CharField()
@@ -30,12 +31,26 @@ TIME_FIELDS = ("status_changed_at", "running_since", "expires_at", "created_at",
 COMPUTED_FIELDS = ("id", "url", "team", "created_by", "active_operation", "idle", "cost")
 
 
-class InstanceSerializer(serializers.ModelSerializer):
+class InstanceSerializer(StrictModelSerializer):
     """An instance as the API shows it. Secrets are never part of it."""
 
     id = serializers.CharField(source="public_id", read_only=True)
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    period_unit = serializers.ChoiceField(
+        choices=PeriodUnit.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Blank for pay-as-you-go.",
+    )
+    stopped_mode = serializers.ChoiceField(
+        choices=StopMode.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Blank unless stopped.",
+    )
     active_operation = ActiveOperationSerializer(read_only=True, allow_null=True)
     url = serializers.SerializerMethodField()
     idle = serializers.JSONField(
@@ -117,12 +132,12 @@ class InstanceSerializer(serializers.ModelSerializer):
     PLAIN_FIELDS = tuple(set(Meta.fields) - set(TIME_FIELDS) - set(COMPUTED_FIELDS))
 
     def get_url(self, instance: ServiceInstance) -> str:
-        # A plain path: reverse() per row costs more than the rest of the row.
-        return f"/api/v1/instances/{instance.public_id}/"
+        # Built by hand: reverse() per row costs more than the rest of the row.
+        return absolute_url(self.context, f"/api/v1/instances/{instance.public_id}/")
 
     def get_idle(self, instance: ServiceInstance) -> dict[str, Any] | None:
         # The evaluation comes with the row (select_related ``idle_evaluation``): no query.
-        from autostop.policy import related
+        from autostop.selectors import related
         from autostop.status import idle_status
 
         if instance.status != "running":
@@ -157,7 +172,7 @@ class InstanceSerializer(serializers.ModelSerializer):
         }
 
 
-class InstanceCreateSerializer(serializers.Serializer):
+class InstanceCreateSerializer(StrictSerializer):
     """What a user sends to deploy a WebUI host."""
 
     team = serializers.SlugField(required=False, help_text=gettext_lazy("Team slug."))
@@ -269,7 +284,7 @@ def _run(check: Any, value: Any) -> None:
         raise serializers.ValidationError(exc.messages) from None
 
 
-class InstanceUpdateSerializer(serializers.Serializer):
+class InstanceUpdateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=64, required=False)
     auto_renew = serializers.BooleanField(required=False)
 
@@ -288,16 +303,16 @@ class InstanceUpdateSerializer(serializers.Serializer):
         return value
 
 
-class StopSerializer(serializers.Serializer):
+class StopSerializer(StrictSerializer):
     mode = serializers.ChoiceField(choices=StopMode.choices, default=StopMode.STOP_CHARGING)
     force = serializers.BooleanField(default=False)
 
 
-class RestartSerializer(serializers.Serializer):
+class RestartSerializer(StrictSerializer):
     force = serializers.BooleanField(default=False)
 
 
-class ResizeSerializer(serializers.Serializer):
+class ResizeSerializer(StrictSerializer):
     instance_type = serializers.CharField(max_length=48)
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -329,7 +344,7 @@ class ResizeSerializer(serializers.Serializer):
         return data
 
 
-class DeleteSerializer(serializers.Serializer):
+class DeleteSerializer(StrictSerializer):
     terminate_subscription = serializers.BooleanField(
         default=False,
         help_text=gettext_lazy(
@@ -357,8 +372,12 @@ class DeleteSerializer(serializers.Serializer):
         return data
 
 
-class CredentialsSerializer(serializers.Serializer):
+class CredentialsSerializer(StrictSerializer):
     webui_user = serializers.CharField()
     webui_password = serializers.CharField()
     webui_endpoint = serializers.CharField()
     revealed_at = serializers.DateTimeField()
+
+
+class NoBodySerializer(StrictSerializer):
+    """Actions that take no parameters: any field sent is an error, not ignored."""

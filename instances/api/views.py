@@ -22,12 +22,14 @@ from accounts.requester import Requester, Source
 from billing.selectors import with_costs
 from instances import catalog
 from instances.api.filters import InstanceFilter
+from instances.api.responses import OfferSerializer, RegionSerializer, ZoneSerializer
 from instances.api.serializers import (
     CredentialsSerializer,
     DeleteSerializer,
     InstanceCreateSerializer,
     InstanceSerializer,
     InstanceUpdateSerializer,
+    NoBodySerializer,
     ResizeSerializer,
     RestartSerializer,
     StopSerializer,
@@ -206,7 +208,7 @@ class InstanceViewSet(
     @extend_schema(request=None, responses={202: OperationDetailSerializer})
     @action(detail=True, methods=["post"])
     def start(self, request: Request, public_id: str | None = None) -> Response:
-        return self._act(request, Kind.START, {})
+        return self._act(request, Kind.START, self._validated(NoBodySerializer, request))
 
     @extend_schema(request=StopSerializer, responses={202: OperationDetailSerializer})
     @action(detail=True, methods=["post"])
@@ -223,6 +225,12 @@ class InstanceViewSet(
     def resize(self, request: Request, public_id: str | None = None) -> Response:
         return self._act(request, Kind.RESIZE, self._validated(ResizeSerializer, request))
 
+    @extend_schema(request=None, responses={202: OperationDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def redeploy(self, request: Request, public_id: str | None = None) -> Response:
+        """Deploys a host whose deploy failed again, reusing what the first try left."""
+        return self._act(request, Kind.DEPLOY, self._validated(NoBodySerializer, request))
+
     @extend_schema(request=DeleteSerializer, responses={202: OperationDetailSerializer})
     @action(detail=True, methods=["post"], url_path="delete")
     def delete_instance(self, request: Request, public_id: str | None = None) -> Response:
@@ -233,7 +241,7 @@ class InstanceViewSet(
         return self.delete_instance(request, kwargs.get("public_id"))
 
     @extend_schema(request=None, responses=CredentialsSerializer)
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["post"])
     def credentials(self, request: Request, public_id: str | None = None) -> Response:
         """The WebUI user and password; every call is recorded as an audit event."""
         instance = self.get_object()
@@ -254,7 +262,7 @@ def _create_fingerprint(request: Request) -> str:
 class RegionsView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: RegionSerializer(many=True)})
     def get(self, request: Request) -> Response:
         return Response(
             [{"region_id": r.region_id, "local_name": r.local_name} for r in catalog.regions()]
@@ -272,7 +280,8 @@ class ZonesView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
-        parameters=[OpenApiParameter("region", str, required=True)], responses={200: dict}
+        parameters=[OpenApiParameter("region", str, required=True)],
+        responses={200: ZoneSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         region = _required(request, "region")
@@ -293,14 +302,14 @@ class InstanceTypesView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("region", str, required=True),
-            OpenApiParameter("zone", str, required=True),
+            OpenApiParameter("zone", str, description="Every zone of the region when left out."),
             OpenApiParameter("charge_type", str, enum=["PostPaid", "PrePaid"]),
         ],
-        responses={200: dict},
+        responses={200: OfferSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         region = _required(request, "region")
-        zone = _required(request, "zone")
+        zone = request.query_params.get("zone", "").strip()
         charge_type = request.query_params.get("charge_type") or ChargeType.POSTPAID
         if charge_type not in ChargeType.values:
             raise serializers.ValidationError({"charge_type": [_("Use PostPaid or PrePaid.")]})
@@ -308,13 +317,13 @@ class InstanceTypesView(APIView):
             raise serializers.ValidationError(
                 {"region": [_("Region %(region)s is not offered.") % {"region": region}]}
             )
-        if zone not in {z.zone_id for z in catalog.zones(region)}:
+        zones = [z.zone_id for z in catalog.zones(region)]
+        if zone and zone not in zones:
+            message = _("Zone %(zone)s is not in region %(region)s.")
             raise serializers.ValidationError(
-                {
-                    "zone": [
-                        _("Zone %(zone)s is not in region %(region)s.")
-                        % {"zone": zone, "region": region}
-                    ]
-                }
+                {"zone": [message % {"zone": zone, "region": region}]}
             )
-        return Response([o.as_dict() for o in catalog.offers(region, zone, charge_type)])
+        offers = [
+            o for z in ([zone] if zone else zones) for o in catalog.offers(region, z, charge_type)
+        ]
+        return Response([o.as_dict() for o in offers])

@@ -16,8 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from instances.api.base import OnInstance
-from metrics.collection import series
+from metrics.api.responses import SeriesSerializer
 from metrics.models import METRIC_KEYS, Metric
+from metrics.selectors import series
 from nestops.times import iso_time
 
 STEPS = (60, 300, 900, 3600, 21600, 86400)
@@ -109,7 +110,7 @@ class MetricsView(OnInstance, APIView):
             OpenApiParameter("until", str, description="ISO 8601; default: now"),
             OpenApiParameter("step", int, enum=list(STEPS), description="seconds; default: auto"),
         ],
-        responses={200: dict},
+        responses={200: SeriesSerializer},
     )
     def get(self, request: Request, public_id: str) -> Response:
         instance = self.instance()

@@ -17,11 +17,12 @@ from rest_framework.response import Response
 
 from accounts.api.fields import MemberTeamField
 from accounts.models import Role
-from accounts.permissions import TeamRolePermission, has_role, teams_with_role
+from accounts.permissions import TeamRolePermission, has_role
 from nestops.addresses import AddressRefused
-from nestops.api import ACCEPTED
+from nestops.api import ACCEPTED, StrictModelSerializer
 from nestops.url_credentials import credential_keys, redact_url
 from notifications.models import ChannelKind, NotificationChannel, NotificationDelivery
+from notifications.selectors import channels_for, deliveries_for
 from notifications.services import EVENTS, notify
 from notifications.webhooks import check_webhook_url
 
@@ -61,7 +62,7 @@ def validate_target(kind: str, target: str) -> str:
     return target
 
 
-class ChannelSerializer(serializers.ModelSerializer):
+class ChannelSerializer(StrictModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     team = MemberTeamField()
 
@@ -123,7 +124,7 @@ class ChannelViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[NotificationChannel]:
-        return NotificationChannel.objects.select_related("team").visible_to(self.request.user)
+        return channels_for(self.request.user)
 
     @extend_schema(request=None, responses={202: None})
     @action(detail=True, methods=["post"])
@@ -142,7 +143,7 @@ class ChannelViewSet(viewsets.ModelViewSet):
         return Response(status=ACCEPTED)
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class DeliverySerializer(StrictModelSerializer):
     channel = serializers.CharField(source="channel.public_id")
     team = serializers.CharField(source="team.slug")
 
@@ -172,8 +173,4 @@ class DeliveryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[NotificationDelivery]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return NotificationDelivery.objects.none()
-        user = self.request.user
-        deliveries = NotificationDelivery.objects.select_related("channel", "team")
-        if user.is_superuser:
-            return deliveries
-        return deliveries.filter(team__in=teams_with_role(user, Role.ADMIN))
+        return deliveries_for(self.request.user)

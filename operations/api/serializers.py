@@ -6,11 +6,12 @@ from typing import Any
 
 from rest_framework import serializers
 
+from nestops.api import StrictModelSerializer
 from operations.handlers import HANDLERS
 from operations.models import Operation
 
 
-class OperationSerializer(serializers.ModelSerializer):
+class OperationSerializer(StrictModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     instance = serializers.CharField(source="instance.public_id", read_only=True)
     team = serializers.CharField(source="team.slug", read_only=True)

@@ -14,6 +14,7 @@ from nestops.api import ACCEPTED
 from operations.api.filters import OperationFilter
 from operations.api.serializers import OperationDetailSerializer, OperationSerializer
 from operations.models import Operation
+from operations.selectors import visible_operations
 from operations.services import cancel_operation
 
 
@@ -24,12 +25,7 @@ class OperationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     operator_actions = ("cancel",)
 
     def get_queryset(self) -> QuerySet[Operation]:
-        return (
-            Operation.objects.visible_to(self.request.user)
-            .select_related("instance", "team", "actor")
-            .defer("log")
-            .order_by("-created_at")
-        )
+        return visible_operations(self.request.user)
 
     def get_serializer_class(self) -> type[OperationSerializer]:
         return (

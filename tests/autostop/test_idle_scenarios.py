@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from autostop.idle import evaluate_idle
 from autostop.models import IdleEvaluation, IdleVerdict
-from autostop.policy import save_policy, save_team_settings, snooze
+from autostop.services import save_policy, save_team_settings, snooze
 from autostop.status import idle_status
 from instances.models import Status
 from metrics.models import Metric, MetricSample

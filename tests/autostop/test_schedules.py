@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 
 from accounts.requester import Requester, Source
 from autostop.schedule_windows import (
@@ -177,7 +178,9 @@ def test_a_schedule_starts_and_save_stops_at_its_boundaries_and_respects_a_manua
     assert next_action(schedule)["action"] == "stop"
     assert next_action(schedule)["local"] == "mon 2027-01-11 20:00 CST"
 
-    # Someone is generating at the close: the stop waits for the job.
+    # Someone is generating at the close: the team is warned once, and the stop waits until
+    # the idle policy's warning period has passed with no activity (a user between two images
+    # keeps the host).
     instance.refresh_from_db()
     job = generate_in_background(instance, steps=100)
     try:
@@ -185,5 +188,12 @@ def test_a_schedule_starts_and_save_stops_at_its_boundaries_and_respects_a_manua
         assert apply_schedules().waiting == {instance.public_id: "generating"}
     finally:
         job.join()
+    assert apply_schedules().waiting == {instance.public_id: "in use"}
+    assert len(events(team, "schedule.closing")) == 1
+    warning = settings.NESTOPS_IDLE_WARNING_MINUTES
+    shanghai_clock.move_to(local(SHANGHAI, 2027, 1, 11, 20, warning - 1, 0))
+    assert apply_schedules().stopped == []
+    shanghai_clock.move_to(local(SHANGHAI, 2027, 1, 11, 20, warning, 31))
     assert apply_schedules().stopped == [instance.public_id]
     assert len(events(team, "schedule.stopped")) == 2
+    assert len(events(team, "schedule.closing")) == 1

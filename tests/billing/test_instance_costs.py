@@ -82,8 +82,9 @@ def test_an_instance_without_any_interval_has_no_cost_yet(team, as_alice) -> Non
     assert body["cost"] is None
 
 
-def test_budgets_are_checked_every_five_minutes_and_prices_refreshed() -> None:
-    assert PERIODIC_JOBS["check budgets"] == ("budgets.check", 300)
+def test_budgets_are_checked_every_minute_and_prices_refreshed() -> None:
+    # Every minute, and at the moment of each crossing (budgets.tasks schedules that run).
+    assert PERIODIC_JOBS["check budgets"] == ("budgets.check", 60)
     assert PERIODIC_JOBS["refresh prices"][0] == "billing.refresh_prices"
 
 

@@ -30,7 +30,7 @@ def test_anonymous_gets_401_everywhere(anonymous, running) -> None:
         ("get", url(running)),
         ("patch", url(running)),
         ("post", url(running, "stop")),
-        ("get", url(running, "credentials")),
+        ("post", url(running, "credentials")),
         ("get", "/api/v1/operations/"),
         ("get", "/api/v1/catalog/regions/"),
         ("get", "/api/v1/tokens/"),
@@ -56,8 +56,8 @@ def test_members_see_their_teams_instances_and_outsiders_see_nothing(
 
 
 def test_a_viewer_cannot_act_and_an_outsider_gets_404(as_bob, as_mallory, running) -> None:
-    for action in ("start", "stop", "restart", "resize", "delete", "credentials"):
-        method = "get" if action == "credentials" else "post"
+    for action in ("start", "stop", "restart", "resize", "delete", "redeploy", "credentials"):
+        method = "post"
         bob = getattr(as_bob, method)(url(running, action), {}, format="json")
         assert bob.status_code == 403, action
         assert bob.json()["code"] == "permission_denied"
@@ -117,7 +117,7 @@ def test_credentials_are_revealed_only_through_the_audited_action(
         detail = client.get(url(running)).content.decode()
         listing = client.get("/api/v1/instances/").content.decode()
         assert "secret-password-value" not in detail + listing
-    response = as_alice.get(url(running, "credentials"))
+    response = as_alice.post(url(running, "credentials"))
     assert response.status_code == 200
     assert response.json()["webui_password"] == "secret-password-value"
     assert response["Cache-Control"] == "no-store"
@@ -181,7 +181,7 @@ def test_audit_events_show_own_events_and_admins_see_their_team(
 ) -> None:
     from tests.conftest import token_client
 
-    as_alice.get(url(running, "credentials"))
+    as_alice.post(url(running, "credentials"))
     mine = as_alice.get("/api/v1/audit-events/").json()["results"]
     assert [e["action"] for e in mine] == ["credentials.revealed"]
     admin_view = token_client(carol).get("/api/v1/audit-events/").json()["results"]
