@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 from django.utils import timezone
 
-from accounts.models import Membership, Role
+from accounts.models import AuditAction, AuditEvent, Membership, Role
 from autostop.models import Schedule
 from budgets.models import Budget
 from instances.models import Status
@@ -67,6 +67,9 @@ def world(sim, team, alice, carol):
         applied_until=timezone.now(),
     )
     Budget.objects.create(team=team, amount="100", currency="CNY")
+    # An event of no team (a token) and one with no actor (reconcile) are listed too.
+    AuditEvent.objects.create(actor=alice, team=None, action=AuditAction.TOKEN_CREATED)
+    AuditEvent.objects.create(actor=None, team=team, action=AuditAction.INSTANCE_DRIFT)
     Membership.objects.filter(user=carol).update(role=Role.ADMIN)
     return instance
 
