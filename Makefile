@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 NESTOPS_PORT ?= 8000
 NESTOPS_SIM_PORT ?= 9800
+NESTOPS_GATEWAY_PORT ?= 8001
 NESTOPS_CLOUD ?= sim
-export NESTOPS_PORT NESTOPS_SIM_PORT
+export NESTOPS_PORT NESTOPS_SIM_PORT NESTOPS_GATEWAY_PORT
 
 # Processes started by `make run`; cloudsim only when it is the cloud.
-PROCESSES := web worker beat
+PROCESSES := web gateway worker beat
 ifeq ($(NESTOPS_CLOUD),sim)
 PROCESSES := cloudsim $(PROCESSES)
 endif
