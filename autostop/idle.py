@@ -44,6 +44,7 @@ from nestops import bulk
 from notifications.services import notify
 from operations.models import Kind, Operation, Source
 from operations.services import OperationRefused, request_operation
+from webgateway.selectors import last_webui_uses
 
 logger = logging.getLogger("nestops.idle")
 
@@ -103,6 +104,8 @@ class Assessment:
     last_activity: datetime
     webui: webui_poll.WebUIAnswer | None = None
     webui_missing_since: datetime | None = None
+    # The newest use of the WebUI through the gateway (a generation, an upload, an open queue).
+    gateway_used_at: datetime | None = None
     verdict: str = IdleVerdict.IDLE
     reason: str = ""
     missing_since: datetime | None = None
@@ -384,6 +387,8 @@ def _signals(a: Assessment, now: datetime) -> dict[str, Any]:
         },
         "running_since": iso_time(a.instance.running_since or a.instance.status_changed_at),
     }
+    if a.gateway_used_at is not None:
+        found["gateway"] = {"last_used_at": iso_time(a.gateway_used_at)}
     if a.snooze is not None:
         found["snooze"] = {
             "until": iso_time(a.snooze.until),
@@ -437,6 +442,11 @@ def evaluate_idle(now: datetime | None = None) -> IdleReport:
         )
         for i in instances
     ]
+    gateway_uses = last_webui_uses(since=looked_from)
+    for a in assessments:
+        if (used := gateway_uses.get(a.instance.pk)) is not None:
+            a.gateway_used_at = used
+            a.last_activity = max(a.last_activity, min(used, now))
     _ask_webuis(assessments, now, report)
     for a in assessments:
         _conclude(a, now)
