@@ -48,7 +48,6 @@ STRIPPED = {"authorization", "x-nestops-gateway-secret", "forwarded"}
 # What Django's answer may tell the client besides its body.
 REFUSAL_HEADERS = ("content-type", "retry-after", "www-authenticate", "location", "set-cookie")
 MAX_HEADER_BYTES = 32 * 1024
-STREAM_REPORT_SECONDS = 30.0
 CACHE_LIMIT = 10_000
 
 
@@ -59,6 +58,8 @@ class Config:
     cache_seconds: int
     read_timeout: float
     max_upload: int
+    # How often an open queue stream is reported as activity (and its access re-checked).
+    stream_report_seconds: float = 30.0
 
     @classmethod
     def from_settings(cls) -> Config:
@@ -329,23 +330,31 @@ class Gateway:
                 send, 502, "webui_unreachable", "The WebUI does not answer yet; retry shortly."
             )
             return
-        reporter = None
-        if origins.is_stream(incoming.target):
-            reporter = asyncio.create_task(self.report_stream(incoming))
+        tasks = {asyncio.create_task(_relay_response(send, response))}
+        if origins.is_stream(incoming.target) and not has_body:
+            # A queue stream: activity while it is open, and it ends when the client leaves
+            # (uvicorn's receive() answers http.disconnect then).
+            tasks.add(asyncio.create_task(self.report_stream(incoming)))
+            tasks.add(asyncio.create_task(_until_disconnect(receive)))
         try:
-            await _relay_response(send, response)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            if reporter is not None:
-                reporter.cancel()
+            for task in tasks:
+                task.cancel()
             await response.aclose()
 
     async def report_stream(self, incoming: Incoming) -> None:
         """While a queue stream is open a job is under way: tell nestops (activity for the
-        idle policy) and re-check the access every ``STREAM_REPORT_SECONDS``."""
+        idle policy) and re-check the access: the stream ends when it is refused (a revoked
+        token, a removed member, a stopped host)."""
         while True:
-            await asyncio.sleep(STREAM_REPORT_SECONDS)
-            with contextlib.suppress(httpx.HTTPError):
-                await self.authorize(incoming, stream_open=True)
+            await asyncio.sleep(self.config.stream_report_seconds)
+            try:
+                answer = await self.authorize(incoming, stream_open=True)
+            except httpx.HTTPError:
+                continue
+            if isinstance(answer, httpx.Response):
+                return
 
     # --- WebSocket -------------------------------------------------------------------------
 
@@ -364,13 +373,17 @@ class Gateway:
             # Before accept: the client sees the handshake refused (HTTP 403).
             await send({"type": "websocket.close", "code": 1008})
             return
-        reporter = asyncio.create_task(self.report_stream(incoming))
+        relay = relay_websocket(
+            incoming, grant, self.upstream_headers(incoming, grant), receive, send
+        )
+        tasks = {asyncio.create_task(relay), asyncio.create_task(self.report_stream(incoming))}
         try:
-            await relay_websocket(
-                incoming, grant, self.upstream_headers(incoming, grant), receive, send
-            )
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            reporter.cancel()
+            for task in tasks:
+                task.cancel()
+        with contextlib.suppress(Exception):  # refused while open: close the client's side
+            await send({"type": "websocket.close", "code": 1008})
 
 
 class BodyTooLarge(Exception):
@@ -392,6 +405,11 @@ async def _body(receive: Any, limit: int) -> AsyncIterator[bytes]:
             yield chunk
         if not message.get("more_body", False):
             return
+
+
+async def _until_disconnect(receive: Any) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _relay_response(send: Any, response: httpx.Response) -> None:

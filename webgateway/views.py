@@ -132,7 +132,8 @@ def auth(request: HttpRequest) -> HttpResponse:
             status = 401 if decision.status == 401 else 403
         return refusal(request, decision, status=status)
     instance = decision.instance
-    work = origins.is_work(req.method, req.uri)
+    # A report of a stream that is still open is activity, not another request.
+    work = origins.is_work(req.method, req.uri) and not req.stream_open
     if work or req.stream_open:
         record_use(instance_id=instance.pk, user_id=decision.user.pk, requests=int(work))
     credentials = base64.b64encode(

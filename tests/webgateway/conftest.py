@@ -58,6 +58,7 @@ def gateway(live_server: Any, settings: Any, cloudsim: Any) -> Iterator[GatewayU
         cache_seconds=0,
         read_timeout=60.0,
         max_upload=settings.NESTOPS_GATEWAY_MAX_UPLOAD_BYTES,
+        stream_report_seconds=0.1,
     )
     with run_gateway(config) as port:
         settings.NESTOPS_WEBUI_PUBLIC_PORT = port
