@@ -336,6 +336,9 @@ for _cidr in NESTOPS_GATEWAY_EGRESS_CIDRS:
             f"NESTOPS_GATEWAY_EGRESS_CIDRS contains {_cidr!r}: expected CIDR blocks such as "
             "203.0.113.10/32."
         ) from None
+# Plain HTTP from the gateway to a host's public address carries the WebUI's credentials in
+# clear text across the internet: refused unless this is set (see docs/gateway.md).
+NESTOPS_GATEWAY_ALLOW_CLEARTEXT_HOPS = env.bool("NESTOPS_GATEWAY_ALLOW_CLEARTEXT_HOPS", False)
 NESTOPS_GATEWAY_MAX_UPLOAD_BYTES = env.size("NESTOPS_GATEWAY_MAX_UPLOAD_BYTES", 1024**3)
 NESTOPS_GATEWAY_READ_TIMEOUT_SECONDS = env.int(
     "NESTOPS_GATEWAY_READ_TIMEOUT_SECONDS", 3600, minimum=10

@@ -159,6 +159,18 @@ def owned_upstream(instance: ServiceInstance) -> str | None:
     return endpoint.rstrip("/")
 
 
+def cleartext_over_internet(upstream: str) -> bool:
+    """Whether the WebUI's credentials would cross the internet in clear text: plain HTTP to a
+    global address, unless an operator explicitly allowed it."""
+    parts = urlsplit(upstream)
+    if parts.scheme != "http" or settings.NESTOPS_GATEWAY_ALLOW_CLEARTEXT_HOPS:
+        return False
+    try:
+        return ipaddress.ip_address(parts.hostname or "").is_global
+    except ValueError:
+        return True  # a name could resolve anywhere
+
+
 def _rate_limited(token: ApiToken) -> int | None:
     """Seconds to wait when the token used its requests of this minute, else None."""
     limit = settings.NESTOPS_GATEWAY_TOKEN_RATE_PER_MINUTE
@@ -223,6 +235,16 @@ def decide(req: GatewayRequest) -> Decision:
     upstream = owned_upstream(instance)
     if upstream is None:
         return Decision(503, "not_ready", _("The WebUI has no reachable address yet."), instance)
+    if cleartext_over_internet(upstream):
+        return Decision(
+            503,
+            "cleartext_hop",
+            _(
+                "The host's WebUI is reached over the internet without TLS; nestops will not "
+                "send its credentials that way (see docs/gateway.md)."
+            ),
+            instance,
+        )
     if via == "token" and (wait := _rate_limited(credential)) is not None:
         return Decision(429, "rate_limited", _("Too many requests."), instance, retry_after=wait)
     return Decision(200, "ok", "", instance, user, via, upstream)

@@ -193,3 +193,11 @@ def test_oversized_headers_are_refused(gateway, alice, team, upstream):
         answer = client.get("/")
     assert answer.status_code in (400, 431)
     assert upstream.seen == []
+
+
+def test_credentials_never_cross_the_internet_in_clear_text(gateway, alice, team, settings):
+    instance = _on(team, "http://8.8.8.8:7860", public_ip="8.8.8.8")
+    with gateway.client(instance, headers={"Authorization": f"Bearer {token_of(alice)}"}) as c:
+        answer = c.get("/sdapi/v1/progress")
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "cleartext_hop"
