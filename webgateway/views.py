@@ -145,9 +145,9 @@ def auth(request: HttpRequest) -> HttpResponse:
     response["X-Nestops-User"] = decision.user.get_username()
     response["X-Nestops-Instance"] = instance.public_id
     cacheable = decision.via == "session" and not work
-    response["X-Nestops-Cache-Seconds"] = str(
-        settings.NESTOPS_GATEWAY_AUTH_CACHE_SECONDS if cacheable else 0
-    )
+    seconds = str(settings.NESTOPS_GATEWAY_AUTH_CACHE_SECONDS if cacheable else 0)
+    response["X-Nestops-Cache-Seconds"] = seconds
+    response["X-Accel-Expires"] = seconds  # nginx's proxy_cache of auth answers
     return response
 
 
