@@ -98,6 +98,10 @@ def test_an_open_stream_keeps_the_host_awake(clocks, gateway, team, alice):
         client.stream("GET", "/queue/data?session_hash=awake") as stream,
     ):
         assert stream.status_code == 200
+        for _ in range(500):  # the first report of the open stream
+            if WebUIUse.objects.filter(instance=instance).exists():
+                break
+            time.sleep(0.01)
         for _ in range(40):
             beat_minute(clocks)
             reported = WebUIUse.objects.get(instance=instance).last_used_at
