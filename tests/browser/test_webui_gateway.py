@@ -96,7 +96,12 @@ def chromium() -> Iterator[Any]:
 
 
 def test_generate_in_a_real_gradio_through_the_gateway(
-    webui_page, live_server, gateway, gradio_webui, team, alice
+    webui_page,
+    live_server,
+    gateway,
+    gradio_webui,
+    team,
+    alice,  # noqa: F811
 ):
     instance = make_instance(
         team,
