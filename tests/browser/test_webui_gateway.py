@@ -98,10 +98,10 @@ def chromium() -> Iterator[Any]:
 def test_generate_in_a_real_gradio_through_the_gateway(
     webui_page,
     live_server,
-    gateway,
+    gateway,  # noqa: F811
     gradio_webui,
     team,
-    alice,  # noqa: F811
+    alice,
 ):
     instance = make_instance(
         team,
