@@ -81,9 +81,9 @@ def test_sse_events_reach_the_client_as_they_are_sent(gateway, alice, team, upst
         assert "process_completed" in second
 
 
-def test_uploads_stream_through_and_count_as_use(gateway, alice, team, upstream):
+def test_a_200_mib_upload_streams_through_and_counts_as_use(gateway, alice, team, upstream):
     instance = _on(team, upstream.url)
-    size = 24 * 1024 * 1024
+    size = 200 * 1024 * 1024
 
     def chunks():
         for _ in range(size // (1 << 20)):
