@@ -24,8 +24,12 @@ from typing import Any
 
 import httpx
 
-from webgateway import origins
-from webgateway.relay import relay_websocket
+# The gateway reads nestops' settings (never its database): run as its own process it has to
+# say which settings module that is before anything reads them.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nestops.settings")
+
+from webgateway import origins  # noqa: E402
+from webgateway.relay import relay_websocket  # noqa: E402
 
 logger = logging.getLogger("nestops.gateway")
 
@@ -63,7 +67,6 @@ class Config:
 
     @classmethod
     def from_settings(cls) -> Config:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nestops.settings")
         from django.conf import settings
 
         return cls(
