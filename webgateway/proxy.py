@@ -28,8 +28,8 @@ import httpx
 # say which settings module that is before anything reads them.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nestops.settings")
 
-from webgateway import origins  # noqa: E402
-from webgateway.relay import relay_websocket  # noqa: E402
+from webgateway import origins
+from webgateway.relay import relay_websocket
 
 logger = logging.getLogger("nestops.gateway")
 
