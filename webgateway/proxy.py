@@ -29,6 +29,7 @@ import httpx
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nestops.settings")
 
 from webgateway import origins
+from webgateway.gradio_login import GradioLogins
 from webgateway.relay import relay_websocket
 
 logger = logging.getLogger("nestops.gateway")
@@ -139,6 +140,7 @@ class Gateway:
         self._auth: httpx.AsyncClient | None = None
         self._hosts: httpx.AsyncClient | None = None
         self._cache: dict[tuple[str, str], tuple[float, Grant]] = {}
+        self.gradio = GradioLogins()
 
     @property
     def config(self) -> Config:
@@ -286,21 +288,27 @@ class Gateway:
             return
         await _relay_refusal(send, answer)
 
-    def upstream_headers(self, incoming: Incoming, grant: Grant) -> list[tuple[str, str]]:
+    def upstream_headers(
+        self, incoming: Incoming, grant: Grant, login: str = ""
+    ) -> list[tuple[str, str]]:
         """The client's headers minus hop-by-hop ones and credentials, plus the host's
-        credentials and what Gradio needs to build URLs for the gateway's origin."""
+        credentials (Basic, and the Gradio ``login`` cookies) and what Gradio needs to build
+        URLs for the gateway's origin."""
         connection = {t.strip() for t in incoming.get("connection").lower().split(",")}
         headers = []
+        cookies = [login] if login else []
         for name, value in incoming.headers:
             if name in HOP_BY_HOP or name in STRIPPED or name in connection:
                 continue
             if name.startswith("x-forwarded-"):
                 continue
             if name == "cookie":
-                value = _without_our_cookie(value)
-                if not value:
-                    continue
+                if value := _without_our_cookie(value):
+                    cookies.insert(0, value)
+                continue
             headers.append((name, value))
+        if cookies:
+            headers.append(("cookie", "; ".join(cookies)))
         forwarded = self._forwarded(incoming)
         headers += [
             ("host", incoming.host),
@@ -316,10 +324,11 @@ class Gateway:
     async def _to_host(self, incoming: Incoming, grant: Grant, receive: Any, send: Any) -> None:
         _auth, hosts = self.clients()
         has_body = bool(incoming.get("content-length")) or bool(incoming.get("transfer-encoding"))
+        login = await self.gradio.cookie(hosts, grant.upstream, grant.authorization)
         request = hosts.build_request(
             incoming.method,
             grant.upstream + incoming.target,
-            headers=self.upstream_headers(incoming, grant),
+            headers=self.upstream_headers(incoming, grant, login),
             content=_body(receive, self.config.max_upload) if has_body else None,
         )
         try:
@@ -333,6 +342,8 @@ class Gateway:
                 send, 502, "webui_unreachable", "The WebUI does not answer yet; retry shortly."
             )
             return
+        if response.status_code in (401, 403):
+            self.gradio.forget(grant.upstream)  # the WebUI restarted and forgot its sessions
         tasks = {asyncio.create_task(_relay_response(send, response))}
         if origins.is_stream(incoming.target) and not has_body:
             # A queue stream: activity while it is open, and it ends when the client leaves
@@ -376,8 +387,10 @@ class Gateway:
             # Before accept: the client sees the handshake refused (HTTP 403).
             await send({"type": "websocket.close", "code": 1008})
             return
+        _auth, hosts = self.clients()
+        login = await self.gradio.cookie(hosts, grant.upstream, grant.authorization)
         relay = relay_websocket(
-            incoming, grant, self.upstream_headers(incoming, grant), receive, send
+            incoming, grant, self.upstream_headers(incoming, grant, login), receive, send
         )
         tasks = {asyncio.create_task(relay), asyncio.create_task(self.report_stream(incoming))}
         try:

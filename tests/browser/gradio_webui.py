@@ -4,6 +4,7 @@ Generate button and an image. Run with the Python of a Gradio virtualenv:
 
 from __future__ import annotations
 
+import os
 import sys
 
 import gradio as gr
@@ -22,5 +23,12 @@ with gr.Blocks(title="WebUI stand-in", analytics_enabled=False) as demo:
     result = gr.Image(label="Result", elem_id="result", type="pil")
     button.click(generate, inputs=prompt, outputs=result)
 
+# Like AUTOMATIC1111's --gradio-auth: Gradio's own login form, which users must never see.
+user, _sep, password = os.environ.get("GRADIO_WEBUI_AUTH", "").partition(":")
 demo.queue()
-demo.launch(server_name="127.0.0.1", server_port=int(sys.argv[1]), show_api=False)
+demo.launch(
+    server_name="127.0.0.1",
+    server_port=int(sys.argv[1]),
+    show_api=False,
+    auth=(user, password) if password else None,
+)

@@ -1,6 +1,7 @@
 """Through the gateway, Debian's Chromium clicks Generate in a real Gradio app of each protocol
 generation standing in for the WebUI: Gradio 3.41.2 (WebSocket queue, as AUTOMATIC1111) and
-Gradio 4.40.0 (SSE queue, as Forge). Each is installed from the package index into its own
+Gradio 4.40.0 (SSE queue, as Forge), each behind Gradio's own login (``--gradio-auth``), which
+the gateway signs in to so the user never sees it. Each is installed from the package index into its own
 virtualenv under var/ the first time (minutes), then reused."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from webgateway.models import WebUIUse
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
+GRADIO_PASSWORD = "Gradio-Login-7"
 # Pins that keep these Gradio releases importable next to today's libraries.
 PINS = {
     "3.41.2": ["huggingface_hub<0.26", "pydantic<2.10", "fastapi<0.113", "httpx<0.28"],
@@ -53,7 +55,12 @@ def _free_port() -> int:
 def gradio_webui(request: Any) -> Iterator[str]:
     python = gradio_python(request.param)
     port = _free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "*"}
+    env = {
+        **os.environ,
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "NO_PROXY": "*",
+        "GRADIO_WEBUI_AUTH": f"admin:{GRADIO_PASSWORD}",
+    }
     process = subprocess.Popen(
         [str(python), str(Path(__file__).with_name("gradio_webui.py")), str(port)],
         env=env,
@@ -109,7 +116,7 @@ def test_generate_in_a_real_gradio_through_the_gateway(
         status="running",
         public_ip="127.0.0.1",
         webui_endpoint=gradio_webui,
-        webui_password="unused-by-gradio",
+        webui_password=GRADIO_PASSWORD,
     )
     dashboard = webui_page.new_page()
     dashboard.set_default_timeout(30_000)

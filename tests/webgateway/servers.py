@@ -86,6 +86,12 @@ def _handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def do_POST(self) -> None:
+            if self.path == "/login":  # a WebUI without Gradio auth
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             self._record()
             length = int(self.headers.get("Content-Length", "0"))
             left = length
