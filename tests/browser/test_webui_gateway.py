@@ -1,8 +1,8 @@
 """Through the gateway, Debian's Chromium clicks Generate in a real Gradio app of each protocol
 generation standing in for the WebUI: Gradio 3.41.2 (WebSocket queue, as AUTOMATIC1111) and
 Gradio 4.40.0 (SSE queue, as Forge), each behind Gradio's own login (``--gradio-auth``), which
-the gateway signs in to so the user never sees it. Each is installed from the package index into its own
-virtualenv under var/ the first time (minutes), then reused."""
+the gateway signs in to so the user never sees it. Each is installed from the package index
+into its own virtualenv under var/ the first time (minutes), then reused."""
 
 from __future__ import annotations
 
