@@ -336,6 +336,12 @@ class Gateway:
         except BodyTooLarge:
             await _send_json(send, 413, "too_large", "The request body is too large.")
             return
+        except httpx.TimeoutException:
+            seconds = int(self.config.read_timeout)
+            await _send_json(
+                send, 504, "webui_timeout", f"The WebUI did not answer within {seconds} s."
+            )
+            return
         except httpx.HTTPError as exc:
             logger.info("the WebUI at %s did not answer: %s", grant.upstream, type(exc).__name__)
             await _send_json(

@@ -77,6 +77,8 @@ def _handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
             if self.path.startswith("/queue/data"):
                 self._sse()
                 return
+            if self.path.startswith("/slow"):  # answers only once the test opens the gate
+                upstream.gate.wait(30)
             body = json.dumps({"path": self.path}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

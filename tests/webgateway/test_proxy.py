@@ -201,3 +201,27 @@ def test_credentials_never_cross_the_internet_in_clear_text(gateway, alice, team
         answer = c.get("/sdapi/v1/progress")
     assert answer.status_code == 503
     assert answer.json()["code"] == "cleartext_hop"
+
+
+def test_a_webui_slower_than_the_read_timeout_is_a_clear_504(alice, team, live_server, settings):
+    """Long calls pass up to NESTOPS_GATEWAY_READ_TIMEOUT_SECONDS (an hour by default); here a
+    gateway allowed one second meets a WebUI that holds its answer back."""
+    from tests.webgateway.conftest import GatewayUnderTest
+    from tests.webgateway.servers import run_gateway
+    from webgateway.proxy import Config
+
+    config = Config(
+        auth_url=f"{live_server.url}/gateway/",
+        secret=settings.NESTOPS_GATEWAY_SECRET,
+        cache_seconds=0,
+        read_timeout=1.0,
+        max_upload=1024,
+    )
+    with run_upstream() as upstream, run_gateway(config) as port:
+        instance = _on(team, upstream.url)
+        gateway = GatewayUnderTest(port)
+        with gateway.client(instance, headers={"Authorization": f"Bearer {token_of(alice)}"}) as c:
+            answer = c.get("/slow")  # the upstream waits for a gate the test never opens
+        upstream.gate.set()
+    assert answer.status_code == 504
+    assert answer.json()["code"] == "webui_timeout"
