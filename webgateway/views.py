@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import ipaddress
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -64,6 +65,16 @@ def _from_gateway(view: Handler) -> Handler:
         return view(request)
 
     return never_cache(csrf_exempt(wrapped))
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The browser's address: the last X-Forwarded-For entry, the one the gateway (or nginx)
+    added itself; earlier entries are whatever the client claimed."""
+    last = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+    try:
+        return str(ipaddress.ip_address(last))
+    except ValueError:
+        return None
 
 
 def gateway_request(request: HttpRequest, *, uri: str | None = None) -> GatewayRequest:
@@ -167,7 +178,7 @@ def handoff(request: HttpRequest) -> HttpResponse:
         plain, next_path = exchange_handoff(
             code=request.GET.get("code", ""),
             instance_public_id=instance_id or "",
-            remote_addr=request.META.get("REMOTE_ADDR"),
+            remote_addr=client_address(request),
             user_agent=request.headers.get("User-Agent", ""),
         )
     except HandoffRefused:
@@ -220,7 +231,7 @@ def start(request: HttpRequest) -> HttpResponse:
             kind=Kind.START,
             actor=decision.user,
             source=Source.DASHBOARD,
-            remote_addr=request.headers.get("X-Forwarded-For", "").split(",")[0].strip() or None,
+            remote_addr=client_address(request),
         )
     except OperationRefused as exc:
         return refusal(request, Decision(409, "refused", exc.message, decision.instance))

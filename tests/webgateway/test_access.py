@@ -39,7 +39,8 @@ def test_it_hands_the_dashboard_session_over_with_a_one_time_code(gateway, alice
     assert parts.netloc == gateway.host(instance)
     assert parts.path == "/_nestops/handoff"
     with gateway.client(instance) as client:
-        answer = client.get(f"{parts.path}?{parts.query}")
+        # A claimed X-Forwarded-For is kept as a claim: the audit records the real peer.
+        answer = client.get(f"{parts.path}?{parts.query}", headers={"X-Forwarded-For": "6.6.6.6"})
         assert answer.status_code == 302
         assert answer.headers["location"] == "/"
         cookie = answer.headers["set-cookie"]
@@ -53,6 +54,7 @@ def test_it_hands_the_dashboard_session_over_with_a_one_time_code(gateway, alice
         assert client.get(f"{parts.path}?{parts.query}").status_code == 400
     event = AuditEvent.objects.get(action=AuditAction.WEBUI_HANDOFF)
     assert (event.actor, event.target) == (alice, instance.public_id)
+    assert event.remote_addr == "127.0.0.1"  # the browser's, as the gateway saw it
 
 
 def test_a_handoff_code_does_not_open_another_instance(gateway, alice, instance, team, shared_host):
