@@ -32,7 +32,13 @@ def run_gateway(config: Config) -> Iterator[int]:
     """The ASGI gateway on an ephemeral port; yields the port."""
     sock = _listening_socket()
     server = uvicorn.Server(
-        uvicorn.Config(Gateway(config), log_level="warning", ws="websockets-sansio", lifespan="on")
+        uvicorn.Config(
+            Gateway(config),
+            log_level="warning",
+            ws="websockets-sansio",
+            lifespan="on",
+            proxy_headers=False,  # the test client is the browser, not a trusted TLS proxy
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
