@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import AuditAction, AuditEvent
 from instances.models import ServiceInstance
 from webgateway.models import GatewaySession, HandoffCode, WebUIUse, new_secret, secret_digest
+from webgateway.origins import unsafe_path
 
 
 class HandoffRefused(Exception):
@@ -27,9 +28,9 @@ def issue_handoff(*, user: Any, instance: ServiceInstance, next_path: str = "/")
         digest=secret_digest(plain),
         user=user,
         instance=instance,
-        next_path=next_path
-        if next_path.startswith("/") and not next_path.startswith("//")
-        else "/",
+        # Only a plain path on the instance's origin: never "//host" nor "/\\host", which
+        # browsers follow to another site.
+        next_path=next_path if unsafe_path(next_path) is None else "/",
         expires_at=timezone.now() + timedelta(seconds=settings.NESTOPS_GATEWAY_HANDOFF_SECONDS),
     )
     return plain
