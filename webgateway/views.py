@@ -15,11 +15,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import UserPreference
 from instances.models import ServiceInstance, Status
 from operations.models import Kind, Source
 from operations.services import OperationRefused, request_operation
@@ -141,7 +143,7 @@ def auth(request: HttpRequest) -> HttpResponse:
         status = None
         if request.headers.get("X-Nestops-Auth-Mode") == "nginx":
             status = 401 if decision.status == 401 else 403
-        return refusal(request, decision, status=status)
+        return in_users_language(request, req, decision, status)
     instance = decision.instance
     # A report of a stream that is still open is activity, not another request.
     work = origins.is_work(req.method, req.uri) and not req.stream_open
@@ -165,7 +167,24 @@ def auth(request: HttpRequest) -> HttpResponse:
 @_from_gateway
 def page(request: HttpRequest) -> HttpResponse:
     """What nginx shows after ``auth_request`` refused: the full refusal with its real status."""
-    return refusal(request, decide(gateway_request(request)))
+    req = gateway_request(request)
+    return in_users_language(request, req, decide(req), None)
+
+
+def in_users_language(
+    request: HttpRequest, req: GatewayRequest, decision: Decision, status: int | None
+) -> HttpResponse:
+    """The refusal in the language the user chose on the dashboard (the gateway's origin has
+    no language of its own)."""
+    language = (
+        UserPreference.objects.filter(user=decision.user).values_list("language", flat=True).first()
+        if decision.user is not None
+        else None
+    )
+    if not language or language not in dict(settings.LANGUAGES):
+        return refusal(request, decision, status=status)
+    with translation.override(language):
+        return refusal(request, decide(req), status=status)
 
 
 @_from_gateway

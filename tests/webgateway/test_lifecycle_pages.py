@@ -94,3 +94,14 @@ def test_a_webui_that_does_not_answer_is_a_clear_502(gateway, alice, team):
         answer = c.get("/")
     assert answer.status_code == 502
     assert answer.json()["code"] == "webui_unreachable"
+
+
+def test_the_page_speaks_the_users_language(gateway, session, alice, team, shared_host):
+    from accounts.models import UserPreference
+
+    UserPreference.objects.update_or_create(user=alice, defaults={"language": "zh-hans"})
+    instance = instance_on(team, shared_host, name="gw-stopped-zh", status="stopped")
+    with gateway.client(instance, headers=session(instance)) as client:
+        page = client.get("/")
+    assert page.status_code == 409
+    assert "启动此主机" in page.text and "此实例状态" in page.text
