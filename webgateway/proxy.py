@@ -227,7 +227,9 @@ class Gateway:
             answer.headers["X-Nestops-Upstream-Authorization"],
             answer.headers.get("X-Nestops-User", ""),
         )
+        # Django says how long (0 for tokens and work); the gateway's own setting caps it.
         seconds = min(int(answer.headers.get("X-Nestops-Cache-Seconds", "0")), 30)
+        seconds = min(seconds, self.config.cache_seconds)
         if cacheable and seconds > 0:
             if len(self._cache) >= CACHE_LIMIT:
                 self._cache.clear()

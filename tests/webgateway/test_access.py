@@ -145,3 +145,31 @@ def test_token_requests_are_limited_per_minute(gateway, alice, instance, setting
         refused = c.get("/sdapi/v1/progress")
     assert statuses == [200, 200, 429]
     assert 0 < int(refused.headers["retry-after"]) <= 60
+
+
+def test_a_cached_yes_serves_assets_but_never_work(alice, instance, live_server, settings):
+    """With the auth cache on, an ended session may still load assets for a few seconds (what
+    docs/gateway.md promises), and is refused at once for anything that does work."""
+    from tests.webgateway.conftest import GatewayUnderTest
+    from tests.webgateway.servers import run_gateway
+    from webgateway.proxy import Config
+
+    config = Config(
+        auth_url=f"{live_server.url}/gateway/",
+        secret=settings.NESTOPS_GATEWAY_SECRET,
+        cache_seconds=30,
+        read_timeout=60.0,
+        max_upload=1024 * 1024,
+    )
+    settings.NESTOPS_GATEWAY_AUTH_CACHE_SECONDS = 30
+    with run_gateway(config) as port:
+        gateway = GatewayUnderTest(port)
+        cookie = gateway.session_cookie(alice, instance)
+        with gateway.client(instance, headers={"Cookie": f"nestops_webui={cookie}"}) as client:
+            assert client.get("/sdapi/v1/progress").status_code == 200
+            GatewaySession.objects.update(expires_at=timezone.now())
+            assert client.get("/sdapi/v1/progress").status_code == 200  # the cached yes
+            work = client.post("/sdapi/v1/txt2img", json={"prompt": "x", "steps": 1})
+            assert work.status_code == 401
+            other = client.get("/sdapi/v1/progress", headers={"Cookie": "nestops_webui=x"})
+            assert other.status_code == 401  # the cache is per cookie
