@@ -94,3 +94,23 @@ class WebUIUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on {self.instance_id}"
+
+
+class HostCertificate(models.Model):
+    """The TLS certificate of a host's WebUI as nestops recorded it (at deploy, or by an
+    operator): the gateway trusts exactly this certificate for the host, so the hop to a
+    public IP is encrypted and pinned without any public CA."""
+
+    instance = models.OneToOneField(
+        ServiceInstance, on_delete=models.CASCADE, related_name="webui_certificate"
+    )
+    pem = models.TextField(_("certificate (PEM)"))
+    sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64, editable=False)
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("WebUI host certificate")
+        verbose_name_plural = _("WebUI host certificates")
+
+    def __str__(self) -> str:
+        return f"{self.instance_id}: {self.sha256[:16]}…"

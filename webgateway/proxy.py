@@ -13,10 +13,13 @@ origin is nestops' own (handoff, lifecycle pages, start) and goes to Django's ``
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import functools
 import json
 import logging
 import os
+import ssl
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -132,6 +135,21 @@ class Grant:
     upstream: str
     authorization: str
     user: str
+    # The host's recorded certificate (PEM) when it serves TLS: the only one accepted.
+    certificate: str = ""
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        if not self.certificate:
+            return None
+        return pinned_context(self.certificate)
+
+
+@functools.lru_cache(maxsize=1024)
+def pinned_context(pem: str) -> ssl.SSLContext:
+    """Trusts exactly one self-signed certificate, whatever name or IP it is reached by."""
+    context = ssl.create_default_context(cadata=pem)
+    context.check_hostname = False
+    return context
 
 
 class Gateway:
@@ -139,6 +157,7 @@ class Gateway:
         self._config = config
         self._auth: httpx.AsyncClient | None = None
         self._hosts: httpx.AsyncClient | None = None
+        self._pinned: dict[str, httpx.AsyncClient] = {}
         self._cache: dict[tuple[str, str], tuple[float, Grant]] = {}
         self.gradio = GradioLogins()
 
@@ -157,11 +176,25 @@ class Gateway:
             self._hosts = httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False)
         return self._auth, self._hosts
 
+    def host_client(self, grant: Grant) -> httpx.AsyncClient:
+        """The client for a host: one per pinned certificate, the shared one otherwise."""
+        _auth, hosts = self.clients()
+        if not grant.certificate:
+            return hosts
+        client = self._pinned.get(grant.certificate)
+        if client is None:
+            client = httpx.AsyncClient(
+                timeout=hosts.timeout, verify=grant.ssl_context(), trust_env=False
+            )
+            self._pinned[grant.certificate] = client
+        return client
+
     async def close(self) -> None:
-        for client in (self._auth, self._hosts):
+        for client in (self._auth, self._hosts, *self._pinned.values()):
             if client is not None:
                 await client.aclose()
         self._auth = self._hosts = None
+        self._pinned = {}
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -222,10 +255,12 @@ class Gateway:
         answer = await auth.get(self.config.auth_url + "auth", headers=headers)
         if answer.status_code != 200:
             return answer
+        pinned = answer.headers.get("X-Nestops-Upstream-Certificate", "")
         grant = Grant(
             answer.headers["X-Nestops-Upstream"],
             answer.headers["X-Nestops-Upstream-Authorization"],
             answer.headers.get("X-Nestops-User", ""),
+            base64.b64decode(pinned).decode() if pinned else "",
         )
         # Django says how long (0 for tokens and work); the gateway's own setting caps it.
         seconds = min(int(answer.headers.get("X-Nestops-Cache-Seconds", "0")), 30)
@@ -324,7 +359,7 @@ class Gateway:
         return headers
 
     async def _to_host(self, incoming: Incoming, grant: Grant, receive: Any, send: Any) -> None:
-        _auth, hosts = self.clients()
+        hosts = self.host_client(grant)
         has_body = bool(incoming.get("content-length")) or bool(incoming.get("transfer-encoding"))
         login = await self.gradio.cookie(hosts, grant.upstream, grant.authorization)
         request = hosts.build_request(
@@ -342,6 +377,20 @@ class Gateway:
             seconds = int(self.config.read_timeout)
             await _send_json(
                 send, 504, "webui_timeout", f"The WebUI did not answer within {seconds} s."
+            )
+            return
+        except httpx.ConnectError as exc:
+            if _is_tls_failure(exc):
+                await _send_json(
+                    send,
+                    502,
+                    "webui_certificate",
+                    "The host's TLS certificate is not the one nestops recorded.",
+                )
+                return
+            logger.info("the WebUI at %s did not answer: %s", grant.upstream, type(exc).__name__)
+            await _send_json(
+                send, 502, "webui_unreachable", "The WebUI does not answer yet; retry shortly."
             )
             return
         except httpx.HTTPError as exc:
@@ -395,8 +444,9 @@ class Gateway:
             # Before accept: the client sees the handshake refused (HTTP 403).
             await send({"type": "websocket.close", "code": 1008})
             return
-        _auth, hosts = self.clients()
-        login = await self.gradio.cookie(hosts, grant.upstream, grant.authorization)
+        login = await self.gradio.cookie(
+            self.host_client(grant), grant.upstream, grant.authorization
+        )
         relay = relay_websocket(
             incoming, grant, self.upstream_headers(incoming, grant, login), receive, send
         )
@@ -429,6 +479,15 @@ async def _body(receive: Any, limit: int) -> AsyncIterator[bytes]:
             yield chunk
         if not message.get("more_body", False):
             return
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 async def _until_disconnect(receive: Any) -> None:

@@ -49,6 +49,7 @@ async def relay_websocket(
             open_timeout=15,
             ping_interval=20,
             compression=None,
+            ssl=grant.ssl_context() if grant.upstream.startswith("https://") else None,
         )
     except (OSError, InvalidHandshake, InvalidStatus, TimeoutError):
         await send({"type": "websocket.close", "code": 1011})

@@ -12,7 +12,14 @@ from django.utils import timezone
 
 from accounts.models import AuditAction, AuditEvent
 from instances.models import ServiceInstance
-from webgateway.models import GatewaySession, HandoffCode, WebUIUse, new_secret, secret_digest
+from webgateway.models import (
+    GatewaySession,
+    HandoffCode,
+    HostCertificate,
+    WebUIUse,
+    new_secret,
+    secret_digest,
+)
 from webgateway.origins import unsafe_path
 
 
@@ -109,3 +116,27 @@ def prune_expired(*, older_than: timedelta = timedelta(days=1)) -> int:
     deleted, _ = GatewaySession.objects.filter(expires_at__lt=cutoff).delete()
     codes, _ = HandoffCode.objects.filter(expires_at__lt=cutoff).delete()
     return deleted + codes
+
+
+class InvalidCertificate(ValueError):
+    """Not a PEM X.509 certificate."""
+
+
+def record_host_certificate(*, instance: ServiceInstance, pem: str) -> HostCertificate:
+    """Records (or replaces) the certificate the gateway pins for the host's WebUI."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    try:
+        certificate = x509.load_pem_x509_certificate(pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise InvalidCertificate("expected one PEM X.509 certificate") from None
+    found, _created = HostCertificate.objects.update_or_create(
+        instance=instance,
+        defaults={
+            "pem": pem.strip() + "\n",
+            "sha256": certificate.fingerprint(hashes.SHA256()).hex(),
+            "recorded_at": timezone.now(),
+        },
+    )
+    return found

@@ -27,6 +27,7 @@ from operations.models import Kind, Source
 from operations.services import OperationRefused, request_operation
 from webgateway import origins
 from webgateway.access import Decision, GatewayRequest, decide, may_use_webui
+from webgateway.models import HostCertificate
 from webgateway.services import HandoffRefused, exchange_handoff, issue_handoff, record_use
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -157,6 +158,11 @@ def auth(request: HttpRequest) -> HttpResponse:
     response["X-Nestops-Upstream-Authorization"] = f"Basic {credentials}"
     response["X-Nestops-User"] = decision.user.get_username()
     response["X-Nestops-Instance"] = instance.public_id
+    if decision.upstream.startswith("https://"):
+        pinned = HostCertificate.objects.filter(instance=instance).values_list("pem", flat=True)
+        if pem := pinned.first():
+            # The only certificate the gateway will accept from this host.
+            response["X-Nestops-Upstream-Certificate"] = base64.b64encode(pem.encode()).decode()
     cacheable = decision.via == "session" and not work
     seconds = str(settings.NESTOPS_GATEWAY_AUTH_CACHE_SECONDS if cacheable else 0)
     response["X-Nestops-Cache-Seconds"] = seconds

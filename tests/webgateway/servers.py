@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -60,10 +63,11 @@ class Upstream:
     seen: list[dict[str, Any]] = field(default_factory=list)
     gate: threading.Event = field(default_factory=threading.Event)
     received_bytes: int = 0
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
 
 def _handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
@@ -134,10 +138,13 @@ def _handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def run_upstream() -> Iterator[Upstream]:
+def run_upstream(tls: ssl.SSLContext | None = None) -> Iterator[Upstream]:
     upstream = Upstream()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(upstream))
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        upstream.scheme = "https"
     upstream.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -168,3 +175,40 @@ def run_ws_upstream() -> Iterator[Upstream]:
         yield upstream
     finally:
         server.shutdown()
+
+
+def self_signed(tmp: Path) -> tuple[ssl.SSLContext, str]:
+    """A server TLS context with a new self-signed certificate, and that certificate (PEM),
+    like the one a host makes for its WebUI at deploy."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "webui-host")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "cert.pem").write_text(pem)
+    (tmp / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
+    return context, pem

@@ -64,3 +64,10 @@ def test_sessions_end_on_request_and_old_ones_are_pruned(alice, bob, instance):
     assert prune_sessions() == 3  # alice's session and both used codes
     assert list(GatewaySession.objects.values_list("user__username", flat=True)) == ["bob"]
     assert PERIODIC_JOBS["prune WebUI sessions"] == ("webgateway.prune", 86400)
+
+
+def test_only_a_certificate_can_be_pinned(instance):
+    from webgateway.services import InvalidCertificate, record_host_certificate
+
+    with pytest.raises(InvalidCertificate):
+        record_host_certificate(instance=instance, pem="-----BEGIN CERTIFICATE-----\nno\n")
