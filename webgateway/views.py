@@ -104,14 +104,15 @@ def refusal(request: HttpRequest, decision: Decision, *, status: int | None = No
     status = status or decision.status
     if _wants_html(request, decision):
         instance = decision.instance
+        lifecycle = decision.code == "instance_not_running" and instance is not None
         response = render(
             request,
             "webgateway/page.html",
             {
                 "decision": decision,
                 "instance": instance,
-                "can_start": instance is not None and instance.status == Status.STOPPED,
-                "waiting": instance is not None
+                "can_start": lifecycle and instance.status == Status.STOPPED,
+                "waiting": lifecycle
                 and instance.status
                 in (Status.STARTING, Status.DEPLOYING, Status.RESTARTING, Status.STOPPING),
                 "prefix": origins.NESTOPS_PREFIX,

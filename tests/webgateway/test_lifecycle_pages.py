@@ -105,3 +105,12 @@ def test_the_page_speaks_the_users_language(gateway, session, alice, team, share
         page = client.get("/")
     assert page.status_code == 409
     assert "启动此主机" in page.text and "此实例状态" in page.text
+
+
+def test_a_viewer_of_a_stopped_host_is_not_offered_a_start(gateway, bob, team, shared_host):
+    instance = instance_on(team, shared_host, name="gw-stopped-viewer", status="stopped")
+    cookie = gateway.session_cookie(bob, instance)
+    with gateway.client(instance, headers={"Cookie": f"nestops_webui={cookie}", **HTML}) as c:
+        page = c.get("/")
+    assert page.status_code == 403
+    assert "Start this host" not in page.text
