@@ -15,7 +15,7 @@ ifeq ($(NESTOPS_CLOUD),sim)
 PROCESSES := cloudsim $(PROCESSES)
 endif
 
-.PHONY: run test bench lint format migrations-check ci clean install install-test browser screenshots
+.PHONY: run test bench lint format migrations-check ci clean install install-test browser nginx screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,14 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
 
-test: install-test browser
+# The gateway's nginx configuration is tested with Debian's nginx (installed when missing).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "Installing Debian's nginx-light for the gateway tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx-light; }
+
+test: install-test browser nginx
 	$(BIN)/python manage.py compile_translations
 	unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy; $(BIN)/pytest $(PYTEST_ARGS)
 
