@@ -173,3 +173,13 @@ def test_a_cached_yes_serves_assets_but_never_work(alice, instance, live_server,
             assert work.status_code == 401
             other = client.get("/sdapi/v1/progress", headers={"Cookie": "nestops_webui=x"})
             assert other.status_code == 401  # the cache is per cookie
+
+
+def test_a_removed_member_loses_the_webui_at_the_next_request(gateway, alice, instance):
+    from accounts.models import Membership
+
+    cookie = gateway.session_cookie(alice, instance)
+    with gateway.client(instance, headers={"Cookie": f"nestops_webui={cookie}"}) as client:
+        assert client.get("/sdapi/v1/progress").status_code == 200
+        Membership.objects.filter(user=alice).delete()
+        assert client.get("/sdapi/v1/progress").status_code == 404
