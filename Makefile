@@ -5,17 +5,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 NESTOPS_PORT ?= 8000
 NESTOPS_SIM_PORT ?= 9800
+NESTOPS_GATEWAY_PORT ?= 8001
 NESTOPS_CLOUD ?= sim
-export NESTOPS_PORT NESTOPS_SIM_PORT
+export NESTOPS_PORT NESTOPS_SIM_PORT NESTOPS_GATEWAY_PORT
 
 # Processes started by `make run` (scripts/supervise.py restarts one that dies); cloudsim only
 # when it is the cloud.
-PROCESSES := web worker beat
+PROCESSES := web gateway worker beat
 ifeq ($(NESTOPS_CLOUD),sim)
 PROCESSES := cloudsim $(PROCESSES)
 endif
 
-.PHONY: run test bench lint format migrations-check ci clean install install-test browser screenshots
+.PHONY: run test bench lint format migrations-check ci clean install install-test browser nginx screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +51,14 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
 
-test: install-test browser
+# The gateway's nginx configuration is tested with Debian's nginx (installed when missing).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "Installing Debian's nginx-light for the gateway tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx-light; }
+
+test: install-test browser nginx
 	$(BIN)/python manage.py compile_translations
 	unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy; $(BIN)/pytest $(PYTEST_ARGS)
 

@@ -165,6 +165,7 @@ class AuditAction(models.TextChoices):
     INSTANCE_UPDATED = "instance.updated", _("Instance settings changed")
     SOURCE_TOKEN_SET = "source_token.set", _("Model site token set")
     SOURCE_TOKEN_DELETED = "source_token.deleted", _("Model site token deleted")
+    WEBUI_HANDOFF = "webui.handoff", _("WebUI opened through the gateway")
 
 
 class AuditEvent(models.Model):

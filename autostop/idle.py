@@ -37,6 +37,7 @@ from autostop.models import IdleEvaluation
 from autostop.selectors import effective_policy, related
 from instances.models import ServiceInstance
 from nestops import bulk
+from webgateway.selectors import last_webui_uses
 
 EVALUATION_COLUMNS = (
     "instance",
@@ -75,6 +76,11 @@ def evaluate_idle(now: datetime | None = None) -> IdleReport:
         )
         for i in instances
     ]
+    gateway_uses = last_webui_uses(since=looked_from)
+    for a in assessments:
+        if (used := gateway_uses.get(a.instance.pk)) is not None:
+            a.gateway_used_at = used
+            a.last_activity = max(a.last_activity, min(used, now))
     _ask_webuis(assessments, now, report)
     for a in assessments:
         idle_assessment.conclude(a, now)

@@ -36,6 +36,8 @@ class Assessment:
     last_activity: datetime
     webui: webui_poll.WebUIAnswer | None = None
     webui_missing_since: datetime | None = None
+    # The newest use of the WebUI through the gateway (a generation, an upload, an open queue).
+    gateway_used_at: datetime | None = None
     verdict: str = IdleVerdict.IDLE
     reason: str = ""
     missing_since: datetime | None = None
@@ -237,6 +239,8 @@ def recorded_signals(a: Assessment, now: datetime) -> dict[str, Any]:
         },
         "running_since": iso_time(a.instance.running_since or a.instance.status_changed_at),
     }
+    if a.gateway_used_at is not None:
+        found["gateway"] = {"last_used_at": iso_time(a.gateway_used_at)}
     if a.snooze is not None:
         found["snooze"] = {
             "until": iso_time(a.snooze.until),

@@ -61,6 +61,14 @@ class _Connection(socketserver.StreamRequestHandler):
         if request is None:
             return False
         method, target, version, headers = request
+        if headers.get("upgrade", "").lower() == "websocket" and hasattr(
+            self.server.app, "websocket"
+        ):
+            from cloudsim.websocket import WebSocketChannel
+
+            channel = WebSocketChannel(self.rfile, self.wfile, target, headers)
+            self.server.app.websocket(target, headers, channel)
+            return False
         if headers.get("transfer-encoding", "").lower() == "chunked":
             body = b'{"detail":"Send a Content-Length."}'
             self._write(411, [("Content-Type", "application/json")], body, close=True)
@@ -87,6 +95,9 @@ class _Connection(socketserver.StreamRequestHandler):
             "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
         )
         status, response_headers, payload = self._call_app(method, target, version, headers, body)
+        if not isinstance(payload, bytes):
+            self._stream(status, response_headers, payload)
+            return False
         self._write(
             status,
             response_headers,
@@ -125,7 +136,7 @@ class _Connection(socketserver.StreamRequestHandler):
 
     def _call_app(
         self, method: str, target: str, version: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
+    ) -> tuple[int, list[tuple[str, str]], bytes | Iterable[bytes]]:
         raw_path, _, query = target.partition("?")
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method,
@@ -155,9 +166,25 @@ class _Connection(socketserver.StreamRequestHandler):
             answer["status"] = int(status.split(" ", 1)[0])
             answer["headers"] = response_headers
 
-        payload = b"".join(self.server.app(environ, start_response))
+        result = self.server.app(environ, start_response)
+        headers_out = [(k, v) for k, v in answer["headers"] if k.lower() != "content-length"]
+        if any(k.lower() == "content-type" and "event-stream" in v for k, v in headers_out):
+            return answer["status"], headers_out, result  # written as it is produced
+        payload = b"".join(result)
         headers_out = [(k, v) for k, v in answer["headers"] if k.lower() != "content-length"]
         return answer["status"], headers_out, payload
+
+    def _stream(self, status: int, headers: list[tuple[str, str]], chunks: Iterable[bytes]) -> None:
+        """A response of unknown length (server-sent events): each chunk goes out as it is
+        produced, and the connection closes at its end."""
+        lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "Server: cloudsim"]
+        lines += [f"{name}: {value}" for name, value in headers]
+        lines.append("Connection: close")
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        self.wfile.flush()
+        for chunk in chunks:
+            self.wfile.write(chunk)
+            self.wfile.flush()
 
     def _write(
         self,

@@ -12,12 +12,13 @@ import traceback
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from cloudsim import api
 
 if TYPE_CHECKING:
     from cloudsim.simulator import Simulator
+    from cloudsim.websocket import WebSocketChannel
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -40,7 +41,14 @@ class Application:
                 return _respond(start_response, status, _json(payload), "application/json", [])
             if path.startswith("/hosts/"):
                 instance_id, _, rest = path[len("/hosts/") :].partition("/")
-                answer = self.sim.webui.handle(method, instance_id, "/" + rest, headers, body)
+                query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+                answer = self.sim.webui.handle(
+                    method, instance_id, "/" + rest, headers, body, query
+                )
+                if answer.stream is not None:
+                    stream_headers = [*answer.headers, ("Content-Type", answer.content_type)]
+                    start_response(f"{answer.status} OK", stream_headers)
+                    return answer.stream
                 return _respond(
                     start_response,
                     answer.status,
@@ -63,6 +71,15 @@ class Application:
             traceback.print_exc(file=sys.stderr)
             payload = _json({"detail": "cloudsim internal error (see its stderr)"})
             return _respond(start_response, 500, payload, "application/json", [])
+
+    def websocket(self, target: str, headers: dict[str, str], channel: WebSocketChannel) -> None:
+        """A WebSocket upgrade: only Gradio's queue on a simulated host speaks it."""
+        path = unquote(target.partition("?")[0])
+        if not path.startswith("/hosts/"):
+            channel.refuse(404, "Not Found")
+            return
+        instance_id, _, rest = path[len("/hosts/") :].partition("/")
+        self.sim.webui.websocket(instance_id, "/" + rest, headers, channel)
 
 
 def _json(payload: Any) -> bytes:

@@ -14,6 +14,7 @@ import binascii
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +29,13 @@ from cloudsim.webui_files import (
     HostFiles,
     host_view,
 )
+from cloudsim.webui_queue import GradioQueues, root_url
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from cloudsim.simulator import Simulator
+    from cloudsim.websocket import WebSocketChannel
 
 SECONDS_PER_STEP = 0.02
 MAX_JOB_SECONDS = 3.0
@@ -44,6 +47,8 @@ class WebResponse:
     body: bytes
     content_type: str = "application/json"
     headers: tuple[tuple[str, str], ...] = ()
+    # A response written as it is produced (server-sent events); ``body`` is then unused.
+    stream: Iterator[bytes] | None = None
 
 
 def json_response(
@@ -72,14 +77,13 @@ class WebUI:
         self.files = HostFiles()
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
+        self.queues = GradioQueues(self)
 
     def _host(self, instance_id: str) -> _Host:
         with self._hosts_lock:
             return self._hosts.setdefault(instance_id, _Host())
 
-    def handle(
-        self, method: str, instance_id: str, path: str, headers: dict[str, str], body: bytes
-    ) -> WebResponse:
+    def _reachable(self, instance_id: str) -> WebResponse | None:
         sim = self.sim
         with sim.state.lock:
             instance = sim.state.instances.get(instance_id)
@@ -90,12 +94,75 @@ class WebUI:
             return json_response(
                 502, {"detail": f"The WebUI of {instance_id} is unreachable: the host is {status}."}
             )
-        sandbox = sim.sandboxes.path(instance_id)
         if sim.sandboxes.unit_state(instance_id) != "active":
             return json_response(
                 502,
                 {"detail": f"The WebUI of {instance_id} is unreachable: sd-webui is not active."},
             )
+        return None
+
+    def websocket(
+        self, instance_id: str, path: str, headers: dict[str, str], channel: WebSocketChannel
+    ) -> None:
+        """Gradio 3's queue: ``/queue/join`` upgraded to a WebSocket, one job per socket."""
+        refused = self._reachable(instance_id)
+        sandbox = self.sim.sandboxes.path(instance_id)
+        if refused is None and path != "/queue/join":
+            refused = json_response(404, {"detail": "Not Found"})
+        if refused is None:
+            options = self.files.launch_options(sandbox)
+            refused = _check_auth(headers, options.gradio_auth, "Login required")
+        if refused is not None:
+            channel.refuse(refused.status, json.loads(refused.body)["detail"])
+            return
+        if channel.accept():
+            self.queues.websocket_job(instance_id, sandbox, channel)
+            channel.close()
+
+    def _gradio(
+        self,
+        method: str,
+        instance_id: str,
+        sandbox: Path,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> WebResponse | None:
+        """Gradio 4's SSE queue and ``/file=`` downloads (None: not a Gradio route)."""
+        if path.startswith("/file="):
+            image = self.queues.file(sandbox, path[len("/file=") :])
+            if image is None:
+                return json_response(404, {"detail": "File not found"})
+            return WebResponse(200, image, "image/png")
+        if (method, path) == ("POST", "/queue/join"):
+            status, payload = self.queues.join(instance_id, body)
+            return json_response(status, payload)
+        if (method, path) == ("GET", "/queue/data"):
+            session_hash = query.get("session_hash", "")
+            if not session_hash:
+                return json_response(422, {"detail": "session_hash is required."})
+            own_root = f"http://{headers.get('host', '')}/hosts/{instance_id}"
+            root = root_url(headers, own_root)
+            stream = self.queues.stream(instance_id, sandbox, session_hash, root)
+            return WebResponse(
+                200, b"", "text/event-stream", (("Cache-Control", "no-cache"),), stream
+            )
+        return None
+
+    def handle(
+        self,
+        method: str,
+        instance_id: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        query: dict[str, str] | None = None,
+    ) -> WebResponse:
+        refused = self._reachable(instance_id)
+        if refused is not None:
+            return refused
+        sandbox = self.sim.sandboxes.path(instance_id)
         options = self.files.launch_options(sandbox)
         path = path or "/"
         if path.startswith("/sdapi/"):
@@ -110,6 +177,13 @@ class WebUI:
             if refused is not None:
                 return refused
             return WebResponse(200, _index_page(instance_id).encode(), "text/html; charset=utf-8")
+        if path.startswith(("/file=", "/queue/")):
+            refused = _check_auth(headers, options.gradio_auth, "Login required")
+            if refused is not None:
+                return refused
+            answer = self._gradio(method, instance_id, sandbox, path, query or {}, headers, body)
+            if answer is not None:
+                return answer
         if path == "/docs":
             return WebResponse(200, _docs_page().encode(), "text/html; charset=utf-8")
         return json_response(404, {"detail": "Not Found"})

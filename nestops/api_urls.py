@@ -22,6 +22,7 @@ from instances.api.views import InstanceTypesView, InstanceViewSet, RegionsView,
 from metrics.api.views import MetricsView
 from notifications.api.views import ChannelViewSet, DeliveryViewSet
 from operations.api.views import OperationViewSet
+from webgateway.api.views import WebUIUsageView
 
 app_name = "api"
 
@@ -93,6 +94,11 @@ urlpatterns = [
     path("catalog/zones/", ZonesView.as_view(), name="catalog-zones"),
     path("catalog/instance-types/", InstanceTypesView.as_view(), name="catalog-instance-types"),
     path("instances/<str:public_id>/metrics/", MetricsView.as_view(), name="instance-metrics"),
+    path(
+        "instances/<str:public_id>/webui-usage/",
+        WebUIUsageView.as_view(),
+        name="instance-webui-usage",
+    ),
     path(
         "instances/<str:public_id>/idle-policy/",
         IdlePolicyView.as_view(),

@@ -17,6 +17,7 @@ PERIODIC_JOBS: dict[str, tuple[str, int]] = {
     "evaluate idle hosts": ("autostop.evaluate_idle", 60),
     "apply schedules": ("autostop.apply_schedules", 60),
     "prune metrics": ("metrics.prune", 86400),
+    "prune WebUI sessions": ("webgateway.prune", 86400),
     "check budgets": ("budgets.check", 60),
     # Quotes are refreshed at half their TTL (NESTOPS_PRICE_TTL_SECONDS, default an hour).
     "refresh prices": ("billing.refresh_prices", 900),

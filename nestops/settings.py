@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 import secrets
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
     "billing",
     "autostop",
     "budgets",
+    "webgateway",
 ]
 
 MIDDLEWARE = [
@@ -300,6 +302,64 @@ NESTOPS_WEBUI_URL_TEMPLATE = env.str(
     "http://{sim_endpoint}/hosts/{instance_id}"
     if NESTOPS_CLOUD == "sim"
     else "http://{public_ip}:{port}",
+)
+# --- WebUI gateway (docs/gateway.md) ----------------------------------------------------------
+# Each instance's WebUI is served on its own origin: {scheme}://{instance_id}.{domain}[:port].
+NESTOPS_WEBUI_DOMAIN = env.str("NESTOPS_WEBUI_DOMAIN", "localhost").lower().strip(".")
+if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]{0,200}[a-z0-9])?", NESTOPS_WEBUI_DOMAIN):
+    raise ImproperlyConfigured(
+        f"NESTOPS_WEBUI_DOMAIN={NESTOPS_WEBUI_DOMAIN!r} is not valid: expected a domain such as "
+        "webui.example.com."
+    )
+NESTOPS_GATEWAY_PORT = env.int("NESTOPS_GATEWAY_PORT", 8001, minimum=1, maximum=65535)
+_webui_local = NESTOPS_WEBUI_DOMAIN == "localhost"
+NESTOPS_WEBUI_SCHEME = env.choice(
+    "NESTOPS_WEBUI_SCHEME", "http" if _webui_local else "https", ("http", "https")
+)
+# The port in WebUI URLs (0: none, as behind a TLS proxy on 443).
+NESTOPS_WEBUI_PUBLIC_PORT = env.int(
+    "NESTOPS_WEBUI_PUBLIC_PORT", NESTOPS_GATEWAY_PORT if _webui_local else 0, minimum=0
+)
+# Where the gateway asks Django whether a request may pass (the same endpoint nginx uses).
+NESTOPS_GATEWAY_AUTH_URL = env.str(
+    "NESTOPS_GATEWAY_AUTH_URL", f"http://127.0.0.1:{env.int('NESTOPS_PORT', 8000)}/gateway/"
+)
+# Shared by Django and the gateway (or nginx): the auth endpoint hands out host credentials.
+NESTOPS_GATEWAY_SECRET = (
+    env.secret("NESTOPS_GATEWAY_SECRET")
+    or hashlib.sha256(f"nestops-gateway:{SECRET_KEY}".encode()).hexdigest()
+)
+# How long the gateway may reuse a "yes" for a browser session (never for API tokens).
+NESTOPS_GATEWAY_AUTH_CACHE_SECONDS = env.int(
+    "NESTOPS_GATEWAY_AUTH_CACHE_SECONDS", 10, minimum=0, maximum=30
+)
+NESTOPS_GATEWAY_SESSION_HOURS = env.float(
+    "NESTOPS_GATEWAY_SESSION_HOURS", 12.0, minimum=0.01, maximum=720
+)
+NESTOPS_GATEWAY_HANDOFF_SECONDS = env.int(
+    "NESTOPS_GATEWAY_HANDOFF_SECONDS", 60, minimum=5, maximum=600
+)
+# Requests per minute per API token through the gateway (0: no limit).
+NESTOPS_GATEWAY_TOKEN_RATE_PER_MINUTE = env.int(
+    "NESTOPS_GATEWAY_TOKEN_RATE_PER_MINUTE", 120, minimum=0
+)
+# The addresses the gateway reaches hosts from: the WebUI port admits only these when public
+# access is off (empty: NESTOPS_WEBUI_ALLOWED_CIDRS).
+NESTOPS_GATEWAY_EGRESS_CIDRS = env.list("NESTOPS_GATEWAY_EGRESS_CIDRS")
+for _cidr in NESTOPS_GATEWAY_EGRESS_CIDRS:
+    try:
+        ipaddress.ip_network(_cidr, strict=True)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"NESTOPS_GATEWAY_EGRESS_CIDRS contains {_cidr!r}: expected CIDR blocks such as "
+            "203.0.113.10/32."
+        ) from None
+# Plain HTTP from the gateway to a host's public address carries the WebUI's credentials in
+# clear text across the internet: refused unless this is set (see docs/gateway.md).
+NESTOPS_GATEWAY_ALLOW_CLEARTEXT_HOPS = env.bool("NESTOPS_GATEWAY_ALLOW_CLEARTEXT_HOPS", False)
+NESTOPS_GATEWAY_MAX_UPLOAD_BYTES = env.size("NESTOPS_GATEWAY_MAX_UPLOAD_BYTES", 1024**3)
+NESTOPS_GATEWAY_READ_TIMEOUT_SECONDS = env.int(
+    "NESTOPS_GATEWAY_READ_TIMEOUT_SECONDS", 3600, minimum=10
 )
 NESTOPS_KEEP_FAILED_DEPLOYS = env.bool("NESTOPS_KEEP_FAILED_DEPLOYS", False)
 NESTOPS_START_NO_STOCK_WINDOW_SECONDS = env.int(

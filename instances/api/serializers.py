@@ -17,6 +17,7 @@ from instances import catalog, validation
 from instances.models import ChargeType, PeriodUnit, ServiceInstance, StopMode, Template
 from nestops.api import StrictModelSerializer, StrictSerializer, absolute_url
 from nestops.times import iso_time
+from webgateway.origins import webui_origin
 
 
 class ActiveOperationSerializer(StrictSerializer):
@@ -28,7 +29,16 @@ class ActiveOperationSerializer(StrictSerializer):
 
 TIME_FIELDS = ("status_changed_at", "running_since", "expires_at", "created_at", "updated_at")
 # Filled by to_representation from relations, prefetches and other services.
-COMPUTED_FIELDS = ("id", "url", "team", "created_by", "active_operation", "idle", "cost")
+COMPUTED_FIELDS = (
+    "id",
+    "url",
+    "team",
+    "created_by",
+    "active_operation",
+    "idle",
+    "cost",
+    "webui_url",
+)
 
 
 class InstanceSerializer(StrictModelSerializer):
@@ -53,6 +63,13 @@ class InstanceSerializer(StrictModelSerializer):
     )
     active_operation = ActiveOperationSerializer(read_only=True, allow_null=True)
     url = serializers.SerializerMethodField()
+    webui_url = serializers.SerializerMethodField(
+        help_text=gettext_lazy(
+            "The instance's WebUI through the nestops gateway: stable across stops, starts and "
+            "new IP addresses; a nestops token (Bearer, or Basic with the token as password) "
+            "opens its API."
+        )
+    )
     idle = serializers.JSONField(
         read_only=True,
         allow_null=True,
@@ -98,6 +115,7 @@ class InstanceSerializer(StrictModelSerializer):
             "public_ip",
             "private_ip",
             "webui_endpoint",
+            "webui_url",
             "webui_user",
             "status",
             "status_reason",
@@ -127,9 +145,13 @@ class InstanceSerializer(StrictModelSerializer):
         row["active_operation"] = self.get_active_operation(instance)
         row["idle"] = self.get_idle(instance)
         row["cost"] = self.get_cost(instance)
+        row["webui_url"] = self.get_webui_url(instance)
         return {name: row[name] for name in self.Meta.fields}
 
     PLAIN_FIELDS = tuple(set(Meta.fields) - set(TIME_FIELDS) - set(COMPUTED_FIELDS))
+
+    def get_webui_url(self, instance: ServiceInstance) -> str:
+        return webui_origin(instance.public_id) + "/"
 
     def get_url(self, instance: ServiceInstance) -> str:
         # Built by hand: reverse() per row costs more than the rest of the row.

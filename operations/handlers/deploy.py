@@ -83,7 +83,12 @@ def create_vswitch(ctx: StepContext) -> Next | Wait:
 
 
 def webui_sources(public_access: bool) -> list[str]:
-    return ["0.0.0.0/0"] if public_access else list(settings.NESTOPS_WEBUI_ALLOWED_CIDRS)
+    """Who may reach the WebUI port: the whole internet only when an operator opened public
+    access; else the gateway's egress addresses (NESTOPS_GATEWAY_EGRESS_CIDRS), or the
+    allowed ranges when those are not set."""
+    if public_access:
+        return ["0.0.0.0/0"]
+    return list(settings.NESTOPS_GATEWAY_EGRESS_CIDRS or settings.NESTOPS_WEBUI_ALLOWED_CIDRS)
 
 
 def create_security_group(ctx: StepContext) -> Next:

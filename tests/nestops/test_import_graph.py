@@ -15,6 +15,7 @@ APPS = (
     "billing",
     "autostop",
     "budgets",
+    "webgateway",
     "cloud",
     "nestops",
 )

@@ -32,6 +32,8 @@ BEFORE = {
     "billing": "0001_initial",
 }
 NEW_APPS = ("accounts", "notifications", "hostfiles", "metrics", "autostop", "budgets")
+# Apps that came after the move: not installed in the old layout at all.
+LATER_APPS = ("webgateway",)
 MOMENT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 Rows = dict[str, list[tuple[Any, ...]]]
@@ -39,8 +41,9 @@ Rows = dict[str, list[tuple[Any, ...]]]
 
 def _targets_before(executor: MigrationExecutor) -> list[tuple[str, str | None]]:
     leaves = executor.loader.graph.leaf_nodes()
-    return [(app, BEFORE.get(app, name)) for app, name in leaves if app not in NEW_APPS] + [
-        (app, None) for app in NEW_APPS
+    gone = (*NEW_APPS, *LATER_APPS)
+    return [(app, BEFORE.get(app, name)) for app, name in leaves if app not in gone] + [
+        (app, None) for app in gone
     ]
 
 

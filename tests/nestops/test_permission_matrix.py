@@ -31,6 +31,9 @@ pytestmark = pytest.mark.django_db
 # team"); OWNER only the user who owns the object (everyone else: 404).
 PUBLIC, USER, VIEWER, OPERATOR, ADMIN = "public", "user", "viewer", "operator", "admin"
 TEAM_OPERATOR, TEAM_ADMIN, OWNER = "team-operator", "team-admin", "owner"
+# Answered only to the WebUI gateway, which proves itself with a shared secret: every person
+# calling them directly is refused.
+GATEWAY = "gateway"
 
 MATRIX: dict[str, list[tuple[str, str]]] = {
     "healthz": [("get", PUBLIC)],
@@ -111,6 +114,13 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "billing:costs": [("get", USER)],
     "budgets:budget": [("get", USER), ("post", TEAM_ADMIN)],
     "budgets:budget-delete": [("post", TEAM_ADMIN)],
+    "api:instance-webui-usage": [("get", VIEWER)],
+    "webgateway:open": [("get", OPERATOR)],
+    "webgateway:auth": [("get", GATEWAY), ("post", GATEWAY)],
+    "webgateway:page": [("get", GATEWAY)],
+    "webgateway:handoff": [("get", GATEWAY)],
+    "webgateway:status": [("get", GATEWAY)],
+    "webgateway:start": [("post", GATEWAY)],
 }
 ACTORS = ("anonymous", "outsider", "viewer", "operator", "admin")
 RANK = {"viewer": 0, "operator": 1, "admin": 2}
@@ -215,6 +225,8 @@ def expected(rule: str, actor: str) -> str:
     """'allow', 'login' (401 or a redirect to the login page), 'hidden' (404), 'forbidden'."""
     if rule == PUBLIC:
         return "allow"
+    if rule == GATEWAY:
+        return "forbidden"
     if actor == "anonymous":
         return "login"
     if rule == USER:
