@@ -38,7 +38,10 @@ def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    # One browser for the whole run (Playwright's sync API allows one per thread); the rule
+    # pins the gateway's si-xxxx.localhost origins to IPv4 loopback.
+    args = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.localhost 127.0.0.1"]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
     yield browser
     browser.close()
     playwright.stop()

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, log_in
+from tests.browser.conftest import log_in
 from tests.factories import make_instance
 from tests.webgateway.conftest import gateway  # noqa: F401  (fixture)
 from webgateway.models import WebUIUse
@@ -86,20 +86,6 @@ def webui_page(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     yield context
     context.close()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    # si-xxxx.localhost is loopback in Chromium; the rule pins it to the IPv4 gateway.
-    args = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.localhost 127.0.0.1"]
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-    yield browser
-    browser.close()
-    playwright.stop()
 
 
 def test_generate_in_a_real_gradio_through_the_gateway(
