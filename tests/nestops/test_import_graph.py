@@ -8,6 +8,7 @@ import grimp
 APPS = (
     "accounts",
     "notifications",
+    "images",
     "instances",
     "operations",
     "hostfiles",
