@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cloud import ecs
 from images.models import WebUIImage
 
 
@@ -15,3 +16,12 @@ def built_image(*, template: str, region: str) -> str | None:
         .values_list("cloud_image_id", flat=True)
         .first()
     )
+
+
+def base_images(region: str) -> list[ecs.Image]:
+    """The public Linux images of a region a build may start from."""
+    return [
+        image
+        for image in ecs.describe_images(region, owner_alias="system", os_type="linux")
+        if image.available
+    ]

@@ -1,16 +1,16 @@
-"""Writes of the images app: request a build, delete an image."""
+"""Writes of the images app: request a build, delete an image. Both are for an admin of a team
+(``require_manager``): the images are shared by every team of the cloud account."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import require_cloud_account_role
+from accounts.permissions import require_cloud_account_role as require_manager
 from accounts.requester import Requester
 from cloud import ecs
 from images.models import ImageBuild, Template, WebUIImage
@@ -60,7 +60,7 @@ def request_build(
     requester: Requester,
 ) -> ImageBuild:
     """Checks the request and saves a pending build; the runner starts it on commit."""
-    require_cloud_account_role(requester.user)
+    require_manager(requester.user)
     if template not in Template.values:
         raise Refused(
             "invalid_template",
@@ -109,10 +109,6 @@ def _enqueue(build_id: int) -> None:
 
 def delete_image(*, image: WebUIImage, requester: Requester) -> None:
     """Deletes the image in the cloud (hosts made from it keep running) and its record."""
-    require_cloud_account_role(requester.user)
+    require_manager(requester.user)
     ecs.delete_image(image.region, image.cloud_image_id, force=True)
     image.delete()
-
-
-def summary(image: WebUIImage) -> dict[str, Any]:
-    return {"id": image.cloud_image_id, "template": image.template, "region": image.region}

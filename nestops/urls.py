@@ -19,6 +19,7 @@ urlpatterns = [
     path("operations/", include("operations.urls")),
     path("costs/budget/", include("budgets.urls")),
     path("costs/", include("billing.urls")),
+    path("images/", include("images.urls")),
     # Pages under /instances/<id>/ of other apps first: instances ends with a catch-all.
     path("", include("hostfiles.urls")),
     path("", include("autostop.urls")),
