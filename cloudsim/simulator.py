@@ -35,6 +35,7 @@ from cloudsim.config import SimConfig
 from cloudsim.control import Control
 from cloudsim.faults import Faults
 from cloudsim.images import sandbox_source
+from cloudsim.ram import Ram
 from cloudsim.runner import ScriptRunner
 from cloudsim.sandbox import PRIVATE_DIRECTORY, PRIVATE_FILE, Sandboxes, make_private
 from cloudsim.state import State
@@ -66,6 +67,7 @@ class Simulator:
         self.clock = SimClock(config.speed)
         self.state = State(self.catalog)
         self.faults = Faults()
+        self.ram = Ram()
         self.calls = CallCounter()
         self.sandboxes = Sandboxes(config.data_dir / "hosts")
         self.runner = ScriptRunner(self)
@@ -165,6 +167,7 @@ class Simulator:
             self.state.reset()
             self.sandboxes.remove_all()
         self.faults.clear()
+        self.ram.clear()
         self.calls.reset()
 
 
