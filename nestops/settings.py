@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "accounts",
     "notifications",
     "images",
+    "cloudaccount",
     "instances",
     "operations",
     "hostfiles",
@@ -322,6 +323,9 @@ NESTOPS_BOOTSTRAP_PIP_INDEX_URL = env.str(
 NESTOPS_BOOTSTRAP_PIP_FIND_LINKS = env.str("NESTOPS_BOOTSTRAP_PIP_FIND_LINKS", "")
 # Put before https://github.com/ addresses (a mirror for mainland China); empty: none.
 NESTOPS_GITHUB_MIRROR = env.str("NESTOPS_GITHUB_MIRROR", "")
+# Before each deploy, check (once per ten minutes and region) that the credentials may call what
+# a deploy needs, and refuse with the RAM policies to grant (cloudaccount app).
+NESTOPS_DEPLOY_CHECKS_ACCOUNT = env.bool("NESTOPS_DEPLOY_CHECKS_ACCOUNT", True)
 NESTOPS_WEBUI_PORT = env.int("NESTOPS_WEBUI_PORT", 7860, minimum=1, maximum=65535)
 # Who may reach the WebUI port when public access is off (the security group's sources).
 NESTOPS_WEBUI_ALLOWED_CIDRS = env.list(

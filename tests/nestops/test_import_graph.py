@@ -9,6 +9,7 @@ APPS = (
     "accounts",
     "notifications",
     "images",
+    "cloudaccount",
     "instances",
     "operations",
     "hostfiles",

@@ -119,6 +119,7 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "images:start-build": [("post", TEAM_ADMIN)],
     "images:build": [("get", USER)],
     "images:delete": [("post", TEAM_ADMIN)],
+    "cloudaccount:check": [("get", TEAM_ADMIN)],
 }
 ACTORS = ("anonymous", "outsider", "viewer", "operator", "admin")
 RANK = {"viewer": 0, "operator": 1, "admin": 2}
