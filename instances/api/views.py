@@ -31,6 +31,7 @@ from instances.api.serializers import (
     ResizeSerializer,
     RestartSerializer,
     StopSerializer,
+    WebUILanguageSerializer,
 )
 from instances.models import ChargeType, ServiceInstance
 from instances.services import NewInstance, reveal_credentials, update_instance
@@ -222,6 +223,14 @@ class InstanceViewSet(
     @action(detail=True, methods=["post"])
     def resize(self, request: Request, public_id: str | None = None) -> Response:
         return self._act(request, Kind.RESIZE, self._validated(ResizeSerializer, request))
+
+    @extend_schema(request=WebUILanguageSerializer, responses={202: OperationDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="webui-language")
+    def webui_language(self, request: Request, public_id: str | None = None) -> Response:
+        """Sets the WebUI's own language (writes its setting and restarts it)."""
+        # One language change at a time: host file operations never share a target.
+        params = {**self._validated(WebUILanguageSerializer, request), "target": "config.json"}
+        return self._act(request, Kind.SET_WEBUI_LANGUAGE, params)
 
     @extend_schema(request=DeleteSerializer, responses={202: OperationDetailSerializer})
     @action(detail=True, methods=["post"], url_path="delete")

@@ -56,6 +56,7 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "api:instance-stop": [("post", OPERATOR)],
     "api:instance-restart": [("post", OPERATOR)],
     "api:instance-resize": [("post", OPERATOR)],
+    "api:instance-webui-language": [("post", OPERATOR)],
     "api:instance-delete-instance": [("post", OPERATOR)],
     "api:instance-models": [("get", VIEWER), ("post", OPERATOR)],
     "api:instance-model": [("get", VIEWER), ("delete", OPERATOR)],
