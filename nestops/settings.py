@@ -537,5 +537,8 @@ SPECTACULAR_SETTINGS = {
         "ModelKindEnum": "hostfiles.models.ModelKind",
         "ChannelKindEnum": "notifications.models.ChannelKind",
         "StopModeEnum": "instances.models.StopMode",
+        "WebUILanguageEnum": "instances.models.WebUILanguage",
+        "ImageTemplateEnum": "images.models.Template",
+        "ImageBuildStatusEnum": "images.models.BuildStatus",
     },
 }
