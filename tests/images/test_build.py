@@ -242,3 +242,55 @@ def _host_from(sim, image_id: str) -> str:
         client_token=f"{image_id}-run",
     ).instance_ids
     return host
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deploy_in_the_copied_region_starts_from_the_built_image(
+    sim, bootstrap_sources, admin, team
+) -> None:
+    from accounts.requester import Requester as Asker
+    from instances.services import NewInstance
+    from operations.models import OperationStatus
+    from operations.services import request_deploy
+    from tests.driving import drive as drive_operation
+
+    bootstrap_sources.NESTOPS_WEBUI_READY_TIMEOUT_SECONDS = 30
+    build = drive(
+        request_build(
+            template="sd-webui",
+            region=REGION,
+            base_image_id=AI_IMAGE,
+            copy_regions=["cn-shanghai"],
+            requester=_requester(admin),
+        ),
+        sim,
+    )
+    assert build.status == BuildStatus.SUCCEEDED, build.log
+    copied = WebUIImage.objects.get(build=build, region="cn-shanghai").cloud_image_id
+    zone = next(
+        a.zone_id
+        for a in ecs.describe_available_resource("cn-shanghai")
+        if a.in_stock and a.instance_type == "ecs.gn6i-c4g1.xlarge"
+    )
+    instance, operation = request_deploy(
+        spec=NewInstance(
+            team=team,
+            name="from-built-image",
+            template="sd-webui",
+            region="cn-shanghai",
+            zone=zone,
+            instance_type="ecs.gn6i-c4g1.xlarge",
+            webui_language="zh_CN",
+        ),
+        requester=Asker(source=Source.API, actor=admin),
+    )
+    operation = drive_operation(operation, sim)
+    assert operation.status == OperationStatus.SUCCEEDED, operation.log
+    instance.refresh_from_db()
+    host = ecs.describe_instances("cn-shanghai", [instance.cloud_instance_id])
+    assert host[instance.cloud_instance_id].image_id == copied
+    config = Path(sim.instance(instance.cloud_instance_id)["sandbox"]) / (
+        "root/stable-diffusion-webui/config.json"
+    )
+    assert '"localization": "zh_CN"' in config.read_text()
+    assert "warning" not in operation.log
