@@ -84,3 +84,34 @@ def test_the_command_and_the_page_report_the_check(sim, ram_user, carol, bob) ->
     viewer = Client()
     viewer.force_login(bob)
     assert viewer.get("/cloud-account/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_deploy_wizard_shows_the_advice_instead_of_deploying(
+    sim, ram_user, settings, team, alice
+) -> None:
+    from tests.driving import in_stock_offer
+
+    settings.NESTOPS_DEPLOY_CHECKS_ACCOUNT = True
+    zone, instance_type = in_stock_offer()
+    ram_user("AliyunECSFullAccess", "AliyunOOSFullAccess", "AliyunCloudMonitorReadOnlyAccess")
+    client = Client()
+    client.force_login(alice)
+    response = client.post(
+        "/instances/new/",
+        {
+            "name": "refused-1",
+            "template": "sd-webui",
+            "webui_language": "zh_CN",
+            "region": REGION,
+            "zone": zone,
+            "instance_type": instance_type,
+            "charge_type": "PostPaid",
+            "network": "new",
+            "vpc_cidr": "192.168.0.0/16",
+            "vswitch_cidr": "192.168.0.0/24",
+        },
+    )
+    assert response.status_code == 409, response.status_code
+    assert "AliyunVPCFullAccess" in response.content.decode()
+    assert not ServiceInstance.objects.exists()
