@@ -207,3 +207,36 @@ def _hosts_from(sim, ecs, image_id: str, region: str, zone: str = helpers.ZONE) 
     )
     sim.advance(6)
     return list(response.body.instance_id_sets.instance_id_set)
+
+
+def test_custom_images_and_their_snapshots_survive_a_restart(tmp_path):
+    from cloudsim.testing import start_sim
+    from tests.cloudsim.test_persistence import _network
+
+    first = start_sim(tmp_path, speed=20)
+    try:
+        network = _network(first)
+        ecs = helpers.ecs(first)
+        [host] = helpers.run_instances(
+            ecs, network, image_id=AI_IMAGE
+        ).body.instance_id_sets.instance_id_set
+        first.advance(6)
+        (Path(first.instance(host)["sandbox"]) / "root/kept.txt").write_text("kept\n")
+        image_id = ecs.create_image(
+            m.CreateImageRequest(region_id=helpers.REGION, instance_id=host, image_name="kept")
+        ).body.image_id
+        first.advance(200)
+    finally:
+        first.stop()
+    second = start_sim(tmp_path, speed=20)
+    try:
+        ecs = helpers.ecs(second)
+        image = _image(ecs, image_id)
+        assert (image.status, image.image_name) == ("Available", "kept")
+        [copy] = helpers.run_instances(
+            ecs, network, image_id=image_id
+        ).body.instance_id_sets.instance_id_set
+        second.advance(6)
+        assert (Path(second.instance(copy)["sandbox"]) / "root/kept.txt").read_text() == "kept\n"
+    finally:
+        second.stop()

@@ -294,3 +294,35 @@ def test_a_deploy_in_the_copied_region_starts_from_the_built_image(
     )
     assert '"localization": "zh_CN"' in config.read_text()
     assert "warning" not in operation.log
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_build_past_its_deadline_cleans_up_what_it_made(sim, bootstrap_sources, admin) -> None:
+    from datetime import timedelta
+
+    build = request_build(
+        template="sd-webui",
+        region=REGION,
+        base_image_id=AI_IMAGE,
+        copy_regions=[],
+        requester=_requester(admin),
+    )
+    for _ in range(200):
+        ImageBuild.objects.filter(pk=build.pk).update(
+            next_attempt_at=timezone.now(), lease_until=None
+        )
+        builder.advance(build.pk)
+        sim.advance(5)
+        build.refresh_from_db()
+        if build.state.get("host_id"):
+            break
+    assert build.state.get("host_id"), build.log
+    ImageBuild.objects.filter(pk=build.pk).update(deadline_at=timezone.now() - timedelta(seconds=1))
+    build = drive(build, sim)
+    assert build.status == BuildStatus.FAILED
+    assert build.error_code == "DeadlineExceeded"
+    assert _leftovers(build) == []
+    assert [s["name"] for s in build.steps if s["phase"] == "cleanup"][:2] == [
+        "cancel_bootstrap",
+        "delete_host",
+    ]
