@@ -95,8 +95,9 @@ if [[ -f "$part_source" && "$(cat -- "$part_source" 2>/dev/null || true)" != "$s
 fi
 
 # A large file from a server that takes byte ranges comes in CONNECTIONS ranges at once (a
-# site that limits each connection is then as fast as the link); each range has its own
-# segment file, kept to resume. The segment layout is derived from the size and the count.
+# site that limits each connection is then as fast as the link), each written in place into
+# the partial file; "$part.seg.<count>-<index>" holds how many bytes of its range are there (to
+# resume). The layout is derived from the size and the count.
 connections="${NESTOPS_ARG_CONNECTIONS:-16}"
 [[ "$connections" =~ ^[0-9]+$ ]] && ((connections >= 1 && connections <= 32)) ||
   fail "CONNECTIONS is not a number from 1 to 32"
@@ -110,15 +111,16 @@ fi
 segment_length=$(((${remote_size:-0} + segments - 1) / segments))
 have=0
 if ((segments > 1)); then
-  rm -f -- "$part"
   for seg in "$part".seg.*; do
     [[ -f "$seg" ]] || continue
-    if [[ "${seg##*.seg.}" != "$segments-"* ]]; then
-      rm -f -- "$seg"
+    done_bytes="$(cat -- "$seg" 2>/dev/null || true)"
+    if [[ "${seg##*.seg.}" =~ ^$segments-[0-9]+$ && "$done_bytes" =~ ^[0-9]+$ ]]; then
+      have=$((have + done_bytes))
     else
-      have=$((have + $(stat -c %s -- "$seg")))
+      rm -f -- "$seg"
     fi
   done
+  ((have > 0)) || rm -f -- "$part"
 else
   rm -f -- "$part".seg.*
   [[ -f "$part" ]] && have="$(stat -c %s -- "$part")"
@@ -130,8 +132,6 @@ if [[ -n "$remote_size" ]]; then
 else
   need=$reserve
 fi
-# Joining the segments holds one segment twice for a moment.
-((segments > 1)) && need=$((need + segment_length))
 free="$(df -P -B1 -- "$dir" | awk 'NR == 2 { print $4 }')"
 ((free >= need)) || fail "not enough free space in $folder: $free bytes free, $need needed (the file and $reserve kept free)"
 resuming=""
@@ -167,50 +167,49 @@ fetch() {
   return "$status"
 }
 
-# fetch_segment INDEX: range INDEX into "$part.seg.<count>-<INDEX>", resuming what it holds;
-# a few tries. Its HTTP status goes to a file (curl writes it on stderr).
+# fetch_segment INDEX: range INDEX written in place (dd at its offset, never past its end),
+# resuming from what its progress file says; a few tries. Only a 206 answer counts.
 fetch_segment() {
-  local seg="$part.seg.$segments-$1" start=$(($1 * segment_length)) end try have code
+  local seg="$part.seg.$segments-$1" start=$(($1 * segment_length)) end try have code copied
   end=$((start + segment_length - 1))
   ((end < remote_size)) || end=$((remote_size - 1))
   for try in 1 2 3 4; do
-    have=0
-    [[ -f "$seg" ]] && have="$(stat -c %s -- "$seg")"
-    ((have == end - start + 1)) && return 0
-    if ((have > end - start + 1)); then
-      rm -f -- "$seg"
-      continue
-    fi
-    code="$(curl -K - "${curl_options[@]}" "${resolve_option[@]}" --range "$((start + have))-$end" \
-      --write-out '%{stderr}%{http_code}' --url "$url" <<<"$config" 2>&1 >>"$seg" | tail -c 3)" || true
+    have="$(cat -- "$seg" 2>/dev/null || echo 0)"
+    [[ "$have" =~ ^[0-9]+$ ]] || have=0
+    ((have > end - start)) && return 0
+    curl -K - "${curl_options[@]}" "${resolve_option[@]}" --range "$((start + have))-$end" \
+      --write-out '%{stderr}%{http_code}' --url "$url" <<<"$config" 2>"$seg.code" |
+      dd of="$part" bs=1M seek=$((start + have)) count=$((end - start - have + 1)) \
+        iflag=count_bytes,fullblock oflag=seek_bytes conv=notrunc 2>"$seg.dd" || true
+    code="$(tail -c 3 -- "$seg.code" 2>/dev/null || true)"
     if [[ "$code" == 3* ]]; then
       echo "redirect" >"$seg.redirected"
       return 1
     fi
+    copied="$(grep -o '^[0-9]* bytes' -- "$seg.dd" | cut -d' ' -f1 || true)"
+    [[ "$code" == 206 && "$copied" =~ ^[0-9]+$ ]] && printf '%s\n' "$((have + copied))" >"$seg"
     [[ "$code" == 206 ]] || sleep 1
   done
-  have="$(stat -c %s -- "$seg" 2>/dev/null || echo 0)"
-  ((have == end - start + 1))
+  have="$(cat -- "$seg" 2>/dev/null || echo 0)"
+  ((have > end - start))
 }
 
-# fetch_segments: every range at once, then the segments joined into the partial file.
+# fetch_segments: every range at once into the partial file.
 fetch_segments() {
   local index pids=() failed=0
+  [[ -f "$part" ]] || : >"$part"
   for ((index = 0; index < segments; index++)); do
     fetch_segment "$index" &
     pids+=("$!")
   done
   for index in "${pids[@]}"; do wait "$index" || failed=1; done
+  rm -f -- "$part".seg.*.code "$part".seg.*.dd
   if compgen -G "$part.seg.*.redirected" >/dev/null; then
-    rm -f -- "$part".seg.* "$part_source"
+    rm -f -- "$part" "$part".seg.* "$part_source"
     fail "the server redirected the download where it had not redirected the check; nothing was kept"
   fi
   ((failed == 0)) || return 22
-  : >"$part"
-  for ((index = 0; index < segments; index++)); do
-    cat -- "$part.seg.$segments-$index" >>"$part"
-    rm -f -- "$part.seg.$segments-$index"
-  done
+  rm -f -- "$part".seg.*
 }
 
 printf '%s\n' "$source_digest" >"$part_source"
@@ -234,7 +233,7 @@ if ((size > max || status == 63)); then
   fail "the file is larger than the limit of $max bytes (NESTOPS_DOWNLOAD_MAX_BYTES); nothing was kept"
 fi
 if ((status != 0)); then
-  ((segments > 1)) && size="$(cat -- "$part".seg.* 2>/dev/null | wc -c)"
+  ((segments > 1)) && size="$(cat -- "$part".seg.* 2>/dev/null | awk '{ n += $1 } END { print n + 0 }')"
   echo "the download failed (curl exit status $status); $size bytes are kept to resume" >&2
   exit "$status"
 fi
