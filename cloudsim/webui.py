@@ -96,6 +96,12 @@ class WebUI:
                 502,
                 {"detail": f"The WebUI of {instance_id} is unreachable: sd-webui is not active."},
             )
+        if not (sandbox / WEBUI_DIR / "webui.sh").is_file():
+            # The unit runs webui.sh: without it the service dies at once and nothing listens.
+            return json_response(
+                502,
+                {"detail": f"The WebUI of {instance_id} is unreachable: webui.sh is missing."},
+            )
         options = self.files.launch_options(sandbox)
         path = path or "/"
         if path.startswith("/sdapi/"):

@@ -326,3 +326,31 @@ def test_a_build_past_its_deadline_cleans_up_what_it_made(sim, bootstrap_sources
         "cancel_bootstrap",
         "delete_host",
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webui_that_never_answers_fails_the_build_and_leaves_nothing(
+    sim, bootstrap_sources, admin, tmp_path
+) -> None:
+    broken = standins.git_repository(
+        tmp_path / "no-launcher",
+        {"requirements_versions.txt": f"{standins.PACKAGE}==1.0\n"},
+        tag=standins.WEBUI_REF,
+    )
+    bootstrap_sources.NESTOPS_BOOTSTRAP_WEBUI_REPO = str(broken)
+    bootstrap_sources.NESTOPS_IMAGE_BUILD_WAIT_SECONDS = 4
+    build = drive(
+        request_build(
+            template="sd-webui",
+            region=REGION,
+            base_image_id=AI_IMAGE,
+            copy_regions=["cn-shanghai"],
+            requester=_requester(admin),
+        ),
+        sim,
+    )
+    assert build.status == BuildStatus.FAILED
+    assert build.error_code == "WebUINotAnswering"
+    assert "did not answer" in build.error_message
+    assert _leftovers(build) == []
+    assert not WebUIImage.objects.filter(build=build).exists()
