@@ -69,3 +69,14 @@ class TeamRolePermission(permissions.BasePermission):
         ) not in getattr(view, "operator_actions", ())
         role = Role.VIEWER if reading else getattr(view, "action_role", Role.OPERATOR)
         return has_role(request.user, team, role)
+
+
+def may_manage_cloud_account(user: Any) -> bool:
+    """Whether the user may act on what all teams share in the cloud account (the WebUI images,
+    the account check): an admin of at least one team."""
+    return teams_with_role(user, Role.ADMIN).exists()
+
+
+def require_cloud_account_role(user: Any) -> None:
+    if not may_manage_cloud_account(user):
+        raise PermissionDenied(NOT_ALLOWED)

@@ -75,6 +75,8 @@ class InvalidRequest(CloudError):
 
 _CONFLICT_PREFIXES = (
     "IncorrectInstanceStatus",
+    "IncorrectImageStatus",
+    "ImageUsedByInstance",
     "IncorrectStatus",
     "IncorrectVpcStatus",
     "IncorrectVSwitchStatus",

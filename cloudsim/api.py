@@ -123,7 +123,9 @@ def handle(
                 404,
             )
         sim.calls.count(f"{product}.{action_name}")
-        key_id = signing.verify(method, path, params, headers, body, sim.config.access_keys)
+        keys = {**sim.config.access_keys, **sim.ram.secrets()}
+        key_id = signing.verify(method, path, params, headers, body, keys)
+        sim.ram.authorize(key_id, product, action_name)
         sim.faults.apply(product, action_name)
         call = Call(product, action_name, Params(params), key_id, request_id, sim.clock.now())
         result = _run(sim, spec, call)

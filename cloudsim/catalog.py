@@ -65,6 +65,16 @@ class Image:
     os_name_en: str
     os_type: str
     size_gib: int
+    owner_alias: str = "system"
+    # ``webui``: the ready WebUI host layout; ``base``: an operating system without the WebUI.
+    layout: str = "webui"
+    # ``none``, ``driver`` (NVIDIA driver) or ``ai`` (driver, CUDA and PyTorch).
+    gpu: str = "driver"
+    description: str = ""
+
+    @property
+    def platform(self) -> str:
+        return "Windows Server 2022" if self.os_type == "windows" else "Ubuntu"
 
 
 class Catalog:

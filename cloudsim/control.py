@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from cloudsim.clock import iso_seconds
 from cloudsim.faults import FaultSpecError
+from cloudsim.ram import PolicyError
 from cloudsim.state import Instance
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class Control:
             ("GET", "/_sim/calls"): lambda _: self.sim.calls.snapshot(),
             ("POST", "/_sim/calls/reset"): self.reset_calls,
             ("POST", "/_sim/reset"): self.reset,
+            ("POST", "/_sim/ram/users"): self.add_ram_user,
+            ("DELETE", "/_sim/ram/users"): self.clear_ram_users,
         }
 
     def handle(self, method: str, path: str, remote: str, body: bytes) -> tuple[int, Any]:
@@ -256,9 +259,31 @@ class Control:
         self.sim.calls.reset()
         return {}
 
+    def add_ram_user(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return _ram_user(self, payload)
+
+    def clear_ram_users(self, _: dict[str, Any]) -> dict[str, Any]:
+        self.sim.ram.clear()
+        return {"ok": True}
+
     def reset(self, _: dict[str, Any]) -> dict[str, Any]:
         self.sim.reset()
         return {"reset": True}
+
+
+def _ram_user(control: Control, payload: dict[str, Any]) -> dict[str, Any]:
+    policies = payload.get("policies", [])
+    if not isinstance(policies, list) or not all(isinstance(p, str) for p in policies):
+        raise ControlError(400, "policies must be a list of system policy names")
+    try:
+        control.sim.ram.add_user(
+            str(payload.get("access_key_id") or ""),
+            str(payload.get("access_key_secret") or ""),
+            policies,
+        )
+    except PolicyError as error:
+        raise ControlError(400, str(error)) from None
+    return {"access_key_id": payload["access_key_id"], "policies": policies}
 
 
 def _number(value: Any) -> bool:

@@ -15,6 +15,7 @@ from cloudsim.api import Call, EncodedBody, action
 from cloudsim.clock import iso_minutes
 from cloudsim.ecs import POSTPAID_EXPIRED_TIME, STATUSES, expiry
 from cloudsim.errors import CloudError
+from cloudsim.images import base_image_of
 from cloudsim.paging import decode_token, encode_token, page_by_number, uses_tokens
 from cloudsim.params import json_string_list
 from cloudsim.state import Instance
@@ -29,7 +30,7 @@ def instance_view(sim: Simulator, instance: Instance, now: float) -> dict[str, A
     """One host as DescribeInstances shows it (every field the SDK model parses as a value)."""
     status = instance.status_at(now)
     kind = sim.catalog.instance_types[instance.instance_type]
-    image = sim.catalog.images.get(instance.image_id)
+    image = base_image_of(sim, instance.image_id)
     ends = expiry(instance, now)
     public = [instance.public_ip] if instance.public_ip else []
     return {

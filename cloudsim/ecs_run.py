@@ -22,6 +22,7 @@ from cloudsim.ecs import (
 )
 from cloudsim.ecs_run_validation import RunRequest, validate_run
 from cloudsim.errors import dry_run_passed
+from cloudsim.images import sandbox_source
 from cloudsim.state import Instance
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def launch(sim: Simulator, request: RunRequest, *, now: datetime) -> list[str]:
         instance.schedule(now, TRANSITIONS["create"])
         assign_public_ip(state, instance)
         state.instances[instance_id] = instance
-        sim.sandboxes.create(instance_id)
+        sim.sandboxes.create(instance_id, **sandbox_source(sim, request.image_id))
         sim.sandboxes.boot(instance_id)
         instance_ids.append(instance_id)
     return instance_ids

@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cloudsim.catalog import SYSTEM_DISK_CATEGORIES, Image, InstanceType, Region, Zone
+from cloudsim.catalog import SYSTEM_DISK_CATEGORIES, InstanceType, Region, Zone
 from cloudsim.errors import CloudError, invalid, no_stock
+from cloudsim.images import find_image, usable_image
 from cloudsim.params import Params
 from cloudsim.state import VSwitch
 from cloudsim.tags import read_tags
@@ -122,7 +123,8 @@ def validate_run(sim: Simulator, call: Call) -> RunRequest:
     vswitch, zone = _vswitch_and_zone(sim, call, region, instance_type)
     group_ids = _security_groups(sim, params, region, vswitch)
     charge_type, period, period_unit, auto_renew, auto_renew_period = _charge(params)
-    disk_category, disk_size = _system_disk(params, sim.catalog.image(image_id))
+    image = usable_image(sim, image_id, region.region_id, call.now)
+    disk_category, disk_size = _system_disk(params, image.size_gib)
     bandwidth, internet_charge_type = _internet(params)
     name, description, host_name = _identity(params)
     tags = read_tags(params, "Tag")
@@ -160,7 +162,7 @@ def _region_type_image(sim: Simulator, params: Params) -> tuple[Region, Instance
     region = sim.catalog.region(params.required("RegionId"))
     instance_type = sim.catalog.instance_type(params.required("InstanceType"))
     image_id = params.required("ImageId")
-    sim.catalog.image(image_id)
+    find_image(sim, image_id, region.region_id, 0.0)
     return region, instance_type, image_id
 
 
@@ -259,7 +261,7 @@ def _charge(params: Params) -> tuple[str, int, str, bool | None, int]:
     return charge_type, period, period_unit, auto_renew, auto_renew_period
 
 
-def _system_disk(params: Params, image: Image) -> tuple[str, int]:
+def _system_disk(params: Params, image_size_gib: int) -> tuple[str, int]:
     disk = params.struct("SystemDisk")
     disk_category = disk.get("Category") or "cloud_efficiency"
     if disk_category not in SYSTEM_DISK_CATEGORIES:
@@ -268,13 +270,13 @@ def _system_disk(params: Params, image: Image) -> tuple[str, int]:
             f"The specified parameter SystemDisk.Category is not valid: {disk_category}.",
             400,
         )
-    disk_size = params.integer("SystemDisk.Size", default=max(40, image.size_gib))
+    disk_size = params.integer("SystemDisk.Size", default=max(40, image_size_gib))
     assert disk_size is not None
-    if disk_size < image.size_gib:
+    if disk_size < image_size_gib:
         raise CloudError(
             "InvalidSystemDiskSize.LessThanImageSize",
             f"The specified parameter SystemDisk.Size is less than the image size "
-            f"({image.size_gib} GiB).",
+            f"({image_size_gib} GiB).",
             400,
         )
     if disk_size > 2048:

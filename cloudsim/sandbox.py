@@ -1,12 +1,19 @@
 """Host sandboxes: the directory that stands for each simulated host's filesystem.
 
-``<data-dir>/hosts/<instance-id>/`` reproduces the WebUI image:
+``<data-dir>/hosts/<instance-id>/`` reproduces the host's disk. A host from a WebUI image
+(``layout`` ``webui``) has:
 
 - ``root/stable-diffusion-webui/`` with ``webui.sh``, ``models/{Stable-diffusion,Lora,VAE,
   ControlNet}/``, ``embeddings/`` and ``extensions/``;
 - ``etc/sd-webui/webui.env`` with ``COMMANDLINE_ARGS``;
 - ``run/sd-webui.state`` (``active``/``inactive``) and ``run/sd-webui.enabled``;
 - ``.sim/bin/`` with the ``systemctl`` and ``sudo`` shims, ``.sim/scripts/`` for OOS scripts.
+
+A host from a base image (``layout`` ``base``) has only ``root/``, ``etc/``, ``run/``, ``tmp/``
+and the shims, plus ``nvidia-smi`` when the image carries the GPU driver and
+``usr/local/cuda/`` on the AI image: the WebUI is what a bootstrap script installs. A host from
+a custom image starts with a copy of the snapshot behind it (``<data-dir>/snapshots/<id>/``,
+taken by ``capture``).
 
 OOS scripts see it as ``$NESTOPS_HOST_ROOT`` (empty on a real host).
 """
@@ -24,6 +31,9 @@ from cloudsim.catalog import DATA_DIR
 HOST_TEMPLATE = DATA_DIR / "host"
 WEBUI_DIR = PurePosixPath("root/stable-diffusion-webui")
 ENV_FILE = PurePosixPath("etc/sd-webui/webui.env")
+UNIT_FILE = PurePosixPath("etc/systemd/system/sd-webui.service")
+# What a snapshot leaves out: the scripts OOS ran, scratch files, the unit's running state.
+NOT_CAPTURED = (".sim/scripts", "tmp", "run/sd-webui.state")
 PLACEHOLDER_MODEL = "v1-5-pruned-emaonly.safetensors"
 MODEL_DIRS = ("Stable-diffusion", "Lora", "VAE", "ControlNet")
 # A host holds the WebUI password (webui.env) and the scripts sent to it (site tokens).
@@ -58,19 +68,59 @@ class Sandboxes:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.snapshots = root.parent / "snapshots"
 
     def path(self, instance_id: str) -> Path:
         return self.root / instance_id
 
-    def create(self, instance_id: str) -> Path:
-        """Lays out a fresh image; an existing sandbox (a restart) is left as it is."""
+    def create(
+        self,
+        instance_id: str,
+        *,
+        layout: str = "webui",
+        gpu: str = "driver",
+        snapshot_id: str = "",
+    ) -> Path:
+        """Lays out a fresh disk (the image's, or a copy of ``snapshot_id``); an existing
+        sandbox (a restart) is left as it is."""
         base = self.path(instance_id)
         if base.exists():
             return base
         staging = self.root / f".{instance_id}.tmp"
         shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(mode=PRIVATE_DIRECTORY)
+        snapshot = self.snapshots / snapshot_id if snapshot_id else None
+        if snapshot is not None and snapshot.is_dir():
+            shutil.copytree(snapshot, staging, symlinks=True)
+            for name in ("tmp", ".sim/scripts"):
+                (staging / name).mkdir(parents=True, exist_ok=True)
+        else:
+            staging.mkdir(mode=PRIVATE_DIRECTORY)
+            self._lay_out(staging, layout=layout, gpu=gpu)
         make_private(staging, PRIVATE_DIRECTORY)
+        os.replace(staging, base)
+        return base
+
+    def _lay_out(self, staging: Path, *, layout: str, gpu: str) -> None:
+        (staging / "root").mkdir()
+        (staging / "etc").mkdir()
+        (staging / "run").mkdir()
+        (staging / "tmp").mkdir()
+        bin_dir = staging / ".sim" / "bin"
+        bin_dir.mkdir(parents=True)
+        (staging / ".sim" / "scripts").mkdir()
+        shims = ["systemctl", "sudo"] + (["nvidia-smi"] if gpu != "none" else [])
+        for name in shims:
+            shutil.copy2(HOST_TEMPLATE / f"{name}.sh", bin_dir / name)
+            (bin_dir / name).chmod(0o755)
+        if gpu == "ai":
+            cuda = staging / "usr" / "local" / "cuda"
+            cuda.mkdir(parents=True)
+            (cuda / "version.json").write_text('{"cuda": {"version": "12.4.1"}}\n')
+        if layout == "webui":
+            self._lay_out_webui(staging)
+
+    @staticmethod
+    def _lay_out_webui(staging: Path) -> None:
         webui = staging / WEBUI_DIR
         for name in MODEL_DIRS:
             (webui / "models" / name).mkdir(parents=True)
@@ -82,24 +132,41 @@ class Sandboxes:
         shutil.copy2(HOST_TEMPLATE / "webui.sh", webui / "webui.sh")
         (staging / ENV_FILE).parent.mkdir(parents=True)
         shutil.copy2(HOST_TEMPLATE / "webui.env.txt", staging / ENV_FILE)
-        (staging / "run").mkdir()
+        (staging / UNIT_FILE).parent.mkdir(parents=True)
+        shutil.copy2(HOST_TEMPLATE / "sd-webui.service", staging / UNIT_FILE)
         (staging / "run" / "sd-webui.state").write_text("inactive\n")
         (staging / "run" / "sd-webui.enabled").write_text("enabled\n")
-        (staging / "tmp").mkdir()
-        bin_dir = staging / ".sim" / "bin"
-        bin_dir.mkdir(parents=True)
-        (staging / ".sim" / "scripts").mkdir()
-        for name in ("systemctl", "sudo"):
-            shutil.copy2(HOST_TEMPLATE / f"{name}.sh", bin_dir / name)
-            (bin_dir / name).chmod(0o755)
-        os.replace(staging, base)
-        return base
+
+    def capture(self, instance_id: str, snapshot_id: str) -> None:
+        """Copies the host's disk into ``snapshots/<snapshot_id>`` (CreateImage)."""
+        self.snapshots.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIRECTORY)
+        source = self.path(instance_id)
+        target = self.snapshots / snapshot_id
+
+        def skipped(directory: str, names: list[str]) -> set[str]:
+            relative = Path(directory).relative_to(source)
+            return {n for n in names if (relative / n).as_posix() in NOT_CAPTURED}
+
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, symlinks=True, ignore=skipped)
+        make_private(target, PRIVATE_DIRECTORY)
+
+    def copy_snapshot(self, source_id: str, target_id: str) -> None:
+        """CopyImage: the destination region gets a snapshot of its own."""
+        source = self.snapshots / source_id
+        if source.is_dir():
+            shutil.copytree(source, self.snapshots / target_id, symlinks=True)
+
+    def remove_snapshot(self, snapshot_id: str) -> None:
+        if snapshot_id:
+            shutil.rmtree(self.snapshots / snapshot_id, ignore_errors=True)
 
     def remove(self, instance_id: str) -> None:
         shutil.rmtree(self.path(instance_id), ignore_errors=True)
 
     def remove_all(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.snapshots, ignore_errors=True)
         self.root.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIRECTORY)
 
     def make_all_private(self) -> None:
@@ -125,6 +192,10 @@ class Sandboxes:
         try:
             enabled = (base / "run" / "sd-webui.enabled").read_text().strip() == "enabled"
         except OSError:
+            # No unit on a base image until a bootstrap installs one (older sandboxes had the
+            # unit without the file).
+            if not (base / UNIT_FILE).exists() and not (base / WEBUI_DIR).is_dir():
+                return
             enabled = True
         self._write_state(base, "active" if enabled else "inactive")
 

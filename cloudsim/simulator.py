@@ -16,7 +16,17 @@ from pathlib import Path
 from typing import Any
 
 # The action modules register their handlers when imported.
-from cloudsim import cms, ecs, ecs_catalog, ecs_describe, ecs_files, ecs_run, ecs_security, vpc
+from cloudsim import (
+    cms,
+    ecs,
+    ecs_catalog,
+    ecs_describe,
+    ecs_files,
+    ecs_images,
+    ecs_run,
+    ecs_security,
+    vpc,
+)
 from cloudsim import oos as oos_actions
 from cloudsim.api import CallCounter
 from cloudsim.catalog import Catalog, default_catalog
@@ -24,6 +34,8 @@ from cloudsim.clock import SimClock, iso_seconds
 from cloudsim.config import SimConfig
 from cloudsim.control import Control
 from cloudsim.faults import Faults
+from cloudsim.images import sandbox_source
+from cloudsim.ram import Ram
 from cloudsim.runner import ScriptRunner
 from cloudsim.sandbox import PRIVATE_DIRECTORY, PRIVATE_FILE, Sandboxes, make_private
 from cloudsim.state import State
@@ -35,6 +47,7 @@ ACTION_MODULES = (
     ecs_catalog,
     ecs_describe,
     ecs_files,
+    ecs_images,
     ecs_run,
     ecs_security,
     oos_actions,
@@ -54,6 +67,7 @@ class Simulator:
         self.clock = SimClock(config.speed)
         self.state = State(self.catalog)
         self.faults = Faults()
+        self.ram = Ram()
         self.calls = CallCounter()
         self.sandboxes = Sandboxes(config.data_dir / "hosts")
         self.runner = ScriptRunner(self)
@@ -86,8 +100,9 @@ class Simulator:
                 self.state.load_dict(data["state"])
                 self.clock.resume_from(float(data["clock"]["now"]))
                 oos_actions.fail_interrupted(self.state, self.clock.now())
-                for instance_id in self.state.instances:
-                    self.sandboxes.create(instance_id)
+                for instance in self.state.instances.values():
+                    source = sandbox_source(self, instance.image_id)
+                    self.sandboxes.create(instance.instance_id, **source)
                 self.state.touch()
         except (OSError, ValueError, KeyError, TypeError) as error:
             backup = self.state_path.with_name(f"state.json.unreadable-{int(time.time())}")
@@ -152,6 +167,7 @@ class Simulator:
             self.state.reset()
             self.sandboxes.remove_all()
         self.faults.clear()
+        self.ram.clear()
         self.calls.reset()
 
 

@@ -160,6 +160,38 @@ class Execution:
     targets: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class AccountImage:
+    """A custom image of the account (CreateImage, CopyImage) in one region.
+
+    It is ``Creating`` until ``available_at`` on the sim clock. ``snapshot_id`` names the
+    snapshot behind it, whose copy of the host's disk (its sandbox) lives under
+    ``<data-dir>/snapshots/<snapshot-id>/``; a host made from the image starts with that copy.
+    """
+
+    image_id: str
+    region_id: str
+    name: str
+    description: str
+    snapshot_id: str
+    base_image_id: str
+    size_gib: int
+    created_at: float
+    available_at: float
+    source_instance_id: str = ""
+    copied_from: str = ""
+    tags: list[list[str]] = field(default_factory=list)
+
+    def status_at(self, when: float) -> str:
+        return "Available" if when >= self.available_at else "Creating"
+
+    def progress_at(self, when: float) -> int:
+        span = self.available_at - self.created_at
+        if span <= 0 or when >= self.available_at:
+            return 100
+        return max(0, min(99, int((when - self.created_at) * 100 / span)))
+
+
 Record = TypeVar("Record")
 
 
@@ -202,6 +234,7 @@ class State:
         self.security_groups: dict[str, SecurityGroup] = {}
         self.executions: dict[str, Execution] = {}
         self.send_files: dict[str, dict[str, Any]] = {}
+        self.images: dict[str, AccountImage] = {}
         self.stock: dict[tuple[str, str], int] = dict(self.catalog.initial_stock)
         # (Product.Action, ClientToken) -> {"fingerprint": "sha256:…", "body": ...}
         self.tokens: dict[str, dict[str, Any]] = {}
@@ -230,6 +263,7 @@ class State:
             "security_groups": [record_to_dict(g) for g in self.security_groups.values()],
             "executions": digests.for_disk([record_to_dict(e) for e in self.executions.values()]),
             "send_files": digests.for_disk(list(self.send_files.values())),
+            "images": [record_to_dict(i) for i in self.images.values()],
             "stock": [[zone, kind, n] for (zone, kind), n in self.stock.items()],
             "tokens": digests.for_disk(self.tokens),
             "seq": self.seq,
@@ -257,6 +291,9 @@ class State:
             self.executions[execution.execution_id] = execution
         for raw in data.get("send_files", []):
             self.send_files[raw["InvokeId"]] = raw
+        for raw in data.get("images", []):
+            image = record_from_dict(AccountImage, raw)
+            self.images[image.image_id] = image
         for zone, kind, available in data.get("stock", []):
             self.stock[(zone, kind)] = int(available)
         # Older state files kept the canonical request itself as the fingerprint.

@@ -139,6 +139,18 @@ class RunningSim:
     def reset(self) -> None:
         self.request("POST", "/_sim/reset")
 
+    def add_ram_user(self, access_key_id: str, access_key_secret: str, policies: list[str]) -> None:
+        """An access key that may call only what the system ``policies`` allow."""
+        self.request(
+            "POST",
+            "/_sim/ram/users",
+            {
+                "access_key_id": access_key_id,
+                "access_key_secret": access_key_secret,
+                "policies": policies,
+            },
+        )
+
     def webui_url(self, instance_id: str) -> str:
         return f"{self.base_url}/hosts/{instance_id}"
 

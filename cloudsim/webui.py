@@ -99,6 +99,13 @@ class WebUI:
                 502,
                 {"detail": f"The WebUI of {instance_id} is unreachable: sd-webui is not active."},
             )
+        sandbox = sim.sandboxes.path(instance_id)
+        if not (sandbox / WEBUI_DIR / "webui.sh").is_file():
+            # The unit runs webui.sh: without it the service dies at once and nothing listens.
+            return json_response(
+                502,
+                {"detail": f"The WebUI of {instance_id} is unreachable: webui.sh is missing."},
+            )
         return None
 
     def websocket(
@@ -217,6 +224,8 @@ class WebUI:
             )
         if route == ("GET", "/sdapi/v1/progress"):
             return json_response(200, self._progress(instance_id))
+        if route == ("GET", "/sdapi/v1/options"):
+            return json_response(200, _options(sandbox))
         if route == ("POST", "/sdapi/v1/refresh-checkpoints"):
             return json_response(200, None)
         if route == ("POST", "/sdapi/v1/txt2img"):
@@ -228,6 +237,7 @@ class WebUI:
             "/sdapi/v1/loras",
             "/sdapi/v1/sd-vae",
             "/sdapi/v1/progress",
+            "/sdapi/v1/options",
             "/sdapi/v1/refresh-checkpoints",
             "/sdapi/v1/txt2img",
             "/sdapi/v1/png-info",
@@ -435,3 +445,16 @@ def _docs_page() -> str:
         "<!doctype html><html><head><meta charset='utf-8'><title>cloudsim WebUI API</title>"
         f"</head><body><h1>Simulated AUTOMATIC1111 API</h1><ul>{rows}</ul></body></html>"
     )
+
+
+def _options(sandbox: Path) -> dict[str, Any]:
+    """The WebUI's settings as ``GET /sdapi/v1/options`` shows them: its ``config.json``, where
+    ``localization`` is its language ("None": built-in English), read at every call."""
+    options: dict[str, Any] = {"localization": "None", "sd_model_checkpoint": ""}
+    try:
+        saved = json.loads((sandbox / WEBUI_DIR / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        saved = {}
+    if isinstance(saved, dict):
+        options.update(saved)
+    return options

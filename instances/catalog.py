@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from cloud import ecs
+from images import selectors as images_selectors
 
 T = TypeVar("T")
 
@@ -112,8 +113,16 @@ def _spec(spec: ecs.InstanceTypeSpec) -> dict[str, Any]:
 
 
 def image_for(template: str, region: str) -> str | None:
-    images = settings.NESTOPS_IMAGES.get(template) or {}
-    return images.get(region) or images.get("*")
+    """The image a deploy of ``template`` in ``region`` uses: NESTOPS_IMAGES when it names one
+    (an override), else the newest image nestops built there, else cloudsim's ready-made one."""
+    override = settings.NESTOPS_IMAGES.get(template) or {}
+    if override.get(region) or override.get("*"):
+        return override.get(region) or override.get("*")
+    built = images_selectors.built_image(template=template, region=region)
+    if built is not None:
+        return built
+    simulated = settings.NESTOPS_SIM_IMAGES.get(template) or {}
+    return simulated.get(region) or simulated.get("*")
 
 
 def check_offer(
@@ -125,7 +134,10 @@ def check_offer(
     errors: dict[str, list[str]] = {}
     if image_for(template, region) is None:
         errors["template"] = [
-            _("No image is configured for %(template)s in %(region)s (NESTOPS_IMAGES).")
+            _(
+                "No image of %(template)s exists in %(region)s yet: build one on the Images "
+                "page (or name one in NESTOPS_IMAGES)."
+            )
             % {"template": template, "region": region}
         ]
     if zone not in {z.zone_id for z in zones(region)}:

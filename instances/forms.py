@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Team
 from instances import catalog, validation
-from instances.models import ChargeType, StopMode, Template
+from instances.models import ChargeType, StopMode, Template, WebUILanguage
 from instances.services import NewInstance
 
 PERIOD_CHOICES = [(str(p), str(p)) for p in validation.PREPAID_PERIODS["Month"]]
@@ -26,6 +26,11 @@ class InstanceForm(forms.Form):
         choices=Template.choices,
         initial=Template.SD_WEBUI,
         widget=forms.RadioSelect,
+    )
+    webui_language = forms.ChoiceField(
+        label=gettext_lazy("WebUI language"),
+        choices=[("", gettext_lazy("The same as my dashboard")), *WebUILanguage.choices],
+        required=False,
     )
     region = forms.ChoiceField(label=gettext_lazy("Region"))
     zone = forms.ChoiceField(label=gettext_lazy("Zone"))
@@ -167,6 +172,7 @@ class InstanceForm(forms.Form):
             vswitch_id=data.get("vswitch_id", ""),
             public_access=bool(data.get("public_access")),
             host_password=data.get("host_password", ""),
+            webui_language=data.get("webui_language", ""),
         )
 
 

@@ -64,6 +64,14 @@ class StopMode(models.TextChoices):
     KEEP_CHARGING = "KeepCharging", _("Keep resources (KeepCharging)")
 
 
+class WebUILanguage(models.TextChoices):
+    """The WebUI's own localization (its ``localization`` setting); ``en`` is its built-in
+    English, ``zh_CN`` the Chinese localization the nestops image carries."""
+
+    EN = "en", "English"
+    ZH_CN = "zh_CN", "简体中文"
+
+
 class ServiceInstanceQuerySet(TeamScopedQuerySet):
     def alive(self) -> ServiceInstanceQuerySet:
         return self.exclude(status=Status.DELETED)
@@ -121,6 +129,12 @@ class ServiceInstance(models.Model):
 
     webui_endpoint = models.CharField(_("WebUI endpoint"), max_length=200, blank=True)
     webui_user = models.CharField(_("WebUI user"), max_length=32, default="admin")
+    webui_language = models.CharField(
+        _("WebUI language"),
+        max_length=8,
+        choices=WebUILanguage.choices,
+        default=WebUILanguage.EN,
+    )
     webui_password = EncryptedTextField(_("WebUI password"), blank=True, editable=False)
     # Kept only until the host exists: RunInstances may be retried with the same parameters.
     host_password = EncryptedTextField(_("host login password"), blank=True, editable=False)

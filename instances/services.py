@@ -11,10 +11,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import AuditAction, AuditEvent, Team
+from accounts.models import AuditAction, AuditEvent, Team, UserPreference
 from accounts.requester import Requester
 from instances import lifecycle
-from instances.models import ServiceInstance, Status
+from instances.models import ServiceInstance, Status, WebUILanguage
 
 WEBUI_PASSWORD_ALPHABET = string.ascii_letters + string.digits
 
@@ -59,6 +59,18 @@ class NewInstance:
     vswitch_id: str = ""
     public_access: bool = False
     host_password: str = ""
+    # Empty: the requester's dashboard language (Chinese for zh-hans, else English).
+    webui_language: str = ""
+
+
+def default_webui_language(user: Any) -> str:
+    """The WebUI language that follows the user's dashboard language."""
+    language = (
+        UserPreference.objects.filter(user=user).values_list("language", flat=True).first()
+        if user is not None
+        else None
+    ) or settings.LANGUAGE_CODE
+    return WebUILanguage.ZH_CN if language.lower().startswith("zh") else WebUILanguage.EN
 
 
 def create_instance(*, spec: NewInstance, requester: Requester) -> ServiceInstance:
@@ -87,6 +99,7 @@ def create_instance(*, spec: NewInstance, requester: Requester) -> ServiceInstan
             vswitch_id=spec.vswitch_id,
             owns_network=not existing_network,
             public_access=spec.public_access,
+            webui_language=spec.webui_language or default_webui_language(requester.user),
             webui_password=generate_webui_password(),
             host_password=spec.host_password,
             status=Status.DEPLOYING,

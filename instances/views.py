@@ -34,6 +34,7 @@ from instances.forms import InstanceForm
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
 from instances.selectors import visible_instance
 from instances.services import reveal_credentials
+from nestops.errors import Refused
 from nestops.http import is_htmx
 from operations.models import Kind, Operation
 from operations.services import OperationRefused, request_deploy, request_operation
@@ -186,10 +187,17 @@ def instance_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = InstanceForm(request.POST, team=team)
         if form.is_valid():
-            instance, _operation = request_deploy(
-                spec=form.new_instance(),
-                requester=Requester.of(request, source=Source.DASHBOARD),
-            )
+            try:
+                instance, _operation = request_deploy(
+                    spec=form.new_instance(),
+                    requester=Requester.of(request, source=Source.DASHBOARD),
+                )
+            except Refused as exc:
+                # The cloud account may not deploy (missing RAM policies): say what to grant.
+                form.add_error(None, exc.message)
+                return render(
+                    request, "instances/create.html", _wizard_context(request, form), status=409
+                )
             messages.success(
                 request, _("Deploying %(name)s. This page follows it.") % {"name": instance.name}
             )

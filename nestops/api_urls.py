@@ -18,6 +18,7 @@ from hostfiles.api.views import (
     SourceTokenListView,
     SourceTokenView,
 )
+from images.api.views import ImageBuildViewSet, WebUIImageViewSet
 from instances.api.views import InstanceTypesView, InstanceViewSet, RegionsView, ZonesView
 from metrics.api.views import MetricsView
 from notifications.api.views import ChannelViewSet, DeliveryViewSet
@@ -35,6 +36,8 @@ router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("notification-channels", ChannelViewSet, basename="notification-channel")
 router.register("notification-deliveries", DeliveryViewSet, basename="notification-delivery")
 router.register("budgets", BudgetViewSet, basename="budget")
+router.register("images", WebUIImageViewSet, basename="image")
+router.register("image-builds", ImageBuildViewSet, basename="image-build")
 
 # What is on a host: its model files, extensions and inventory (instances/file_api.py).
 on_instance = "instances/<str:instance_id>/"

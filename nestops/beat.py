@@ -11,6 +11,7 @@ from typing import Any
 PERIODIC_JOBS: dict[str, tuple[str, int]] = {
     # name: (task, every N seconds)
     "dispatch due operations": ("operations.dispatch_due", 15),
+    "dispatch due image builds": ("images.dispatch_due", 15),
     "reconcile instances": ("instances.reconcile", 60),
     "deliver due notifications": ("notifications.deliver_due", 60),
     "collect metrics": ("metrics.collect", 60),

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "nestops",
     "accounts",
     "notifications",
+    "images",
+    "cloudaccount",
     "instances",
     "operations",
     "hostfiles",
@@ -273,9 +275,15 @@ LOGGING = {
 # --- Service instances and operations ---------------------------------------------------------
 # Regions offered to users; empty means every region the cloud lists.
 NESTOPS_REGIONS = env.list("NESTOPS_REGIONS")
-_SIM_IMAGES = {"sd-webui": {"*": "m-sim-sd-webui"}, "sd-webui-forge": {"*": "m-sim-sd-forge"}}
+# cloudsim's ready-made WebUI images: what deploys use when nothing was built or configured.
+NESTOPS_SIM_IMAGES = (
+    {"sd-webui": {"*": "m-sim-sd-webui"}, "sd-webui-forge": {"*": "m-sim-sd-forge"}}
+    if NESTOPS_CLOUD == "sim"
+    else {}
+)
+# An override of the images nestops built (images app):
 # {"sd-webui": {"cn-hangzhou": "m-...", "*": "m-..."}, "sd-webui-forge": {...}}
-NESTOPS_IMAGES = env.json("NESTOPS_IMAGES", _SIM_IMAGES if NESTOPS_CLOUD == "sim" else {})
+NESTOPS_IMAGES = env.json("NESTOPS_IMAGES", {})
 if not isinstance(NESTOPS_IMAGES, dict) or not all(
     isinstance(v, dict) and all(isinstance(i, str) for i in v.values())
     for v in NESTOPS_IMAGES.values()
@@ -284,6 +292,42 @@ if not isinstance(NESTOPS_IMAGES, dict) or not all(
         'NESTOPS_IMAGES is not valid: expected {"sd-webui": {"cn-hangzhou": "m-...", '
         '"*": "m-..."}, "sd-webui-forge": {...}}.'
     )
+# Building WebUI images (images app, docs/images.md): the temporary host's type, how long the
+# WebUI may take to answer after the bootstrap, and where the bootstrap gets the WebUI (a
+# pinned tag or commit), its Python packages and the Chinese localization.
+NESTOPS_IMAGE_BUILD_INSTANCE_TYPE = env.str(
+    "NESTOPS_IMAGE_BUILD_INSTANCE_TYPE", "ecs.gn6i-c4g1.xlarge"
+)
+NESTOPS_IMAGE_BUILD_WAIT_SECONDS = env.int(
+    "NESTOPS_IMAGE_BUILD_WAIT_SECONDS", 1800, minimum=10, maximum=7200
+)
+NESTOPS_IMAGE_BUILD_DEADLINE_MINUTES = env.int(
+    "NESTOPS_IMAGE_BUILD_DEADLINE_MINUTES", 240, minimum=5, maximum=1440
+)
+NESTOPS_BOOTSTRAP_WEBUI_REPO = env.str(
+    "NESTOPS_BOOTSTRAP_WEBUI_REPO", "https://github.com/AUTOMATIC1111/stable-diffusion-webui.git"
+)
+NESTOPS_BOOTSTRAP_WEBUI_REF = env.str("NESTOPS_BOOTSTRAP_WEBUI_REF", "v1.10.1")
+NESTOPS_BOOTSTRAP_FORGE_REPO = env.str(
+    "NESTOPS_BOOTSTRAP_FORGE_REPO",
+    "https://github.com/lllyasviel/stable-diffusion-webui-forge.git",
+)
+# Forge publishes no release tags: set a commit here to pin it.
+NESTOPS_BOOTSTRAP_FORGE_REF = env.str("NESTOPS_BOOTSTRAP_FORGE_REF", "main")
+NESTOPS_BOOTSTRAP_LOCALIZATION_REPO = env.str(
+    "NESTOPS_BOOTSTRAP_LOCALIZATION_REPO",
+    "https://github.com/dtlnor/stable-diffusion-webui-localization-zh_CN.git",
+)
+NESTOPS_BOOTSTRAP_PIP_INDEX_URL = env.str(
+    "NESTOPS_BOOTSTRAP_PIP_INDEX_URL", "https://mirrors.aliyun.com/pypi/simple/"
+)
+# A wheel folder on the host (an air-gapped build, and the tests): pip then uses no index.
+NESTOPS_BOOTSTRAP_PIP_FIND_LINKS = env.str("NESTOPS_BOOTSTRAP_PIP_FIND_LINKS", "")
+# Put before https://github.com/ addresses (a mirror for mainland China); empty: none.
+NESTOPS_GITHUB_MIRROR = env.str("NESTOPS_GITHUB_MIRROR", "")
+# Before each deploy, check (once per ten minutes and region) that the credentials may call what
+# a deploy needs, and refuse with the RAM policies to grant (cloudaccount app).
+NESTOPS_DEPLOY_CHECKS_ACCOUNT = env.bool("NESTOPS_DEPLOY_CHECKS_ACCOUNT", True)
 NESTOPS_WEBUI_PORT = env.int("NESTOPS_WEBUI_PORT", 7860, minimum=1, maximum=65535)
 # Who may reach the WebUI port when public access is off (the security group's sources).
 NESTOPS_WEBUI_ALLOWED_CIDRS = env.list(
@@ -570,5 +614,8 @@ SPECTACULAR_SETTINGS = {
         "ModelKindEnum": "hostfiles.models.ModelKind",
         "ChannelKindEnum": "notifications.models.ChannelKind",
         "StopModeEnum": "instances.models.StopMode",
+        "WebUILanguageEnum": "instances.models.WebUILanguage",
+        "ImageTemplateEnum": "images.models.Template",
+        "ImageBuildStatusEnum": "images.models.BuildStatus",
     },
 }

@@ -20,6 +20,8 @@ urlpatterns = [
     path("costs/budget/", include("budgets.urls")),
     path("costs/", include("billing.urls")),
     path("", include("webgateway.urls")),
+    path("images/", include("images.urls")),
+    path("cloud-account/", include("cloudaccount.urls")),
     # Pages under /instances/<id>/ of other apps first: instances ends with a catch-all.
     path("", include("hostfiles.urls")),
     path("", include("autostop.urls")),

@@ -27,6 +27,7 @@ class Kind(models.TextChoices):
     UPDATE_EXTENSION = "update_extension", _("Update extension")
     REMOVE_EXTENSION = "remove_extension", _("Remove extension")
     REFRESH_INVENTORY = "refresh_inventory", _("Refresh inventory")
+    SET_WEBUI_LANGUAGE = "set_webui_language", _("Set WebUI language")
 
 
 # Kinds that change the host's power or existence: at most one of them is active per instance.
@@ -41,6 +42,7 @@ HOST_FILE_KINDS = (
     Kind.UPDATE_EXTENSION,
     Kind.REMOVE_EXTENSION,
     Kind.REFRESH_INVENTORY,
+    Kind.SET_WEBUI_LANGUAGE,
 )
 
 

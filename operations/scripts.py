@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import base64
 import functools
+import gzip
 import json
 import re
 import shlex
@@ -12,6 +13,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from cloud.oos import MAX_SCRIPT_CHARS
 from nestops import addresses
 
 SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
@@ -75,7 +77,15 @@ def render(name: str, arguments: dict[str, str | int]) -> str:
         if "\x00" in text:
             raise ValueError(f"script argument {key} contains a NUL character")
         lines.append(f"export NESTOPS_ARG_{key}={shlex.quote(text)}")
-    return "\n".join(lines) + "\n" + source(name)
+    body = source(name)
+    plain = "\n".join(lines) + "\n" + body
+    if len(plain) <= MAX_SCRIPT_CHARS:
+        return plain
+    # Too long for OOS as text (long arguments on the largest scripts): the body travels
+    # gzip-compressed in base64 and the host's bash runs it with eval; the arguments stay
+    # plain, quoted exports before it.
+    packed = base64.b64encode(gzip.compress(body.encode("utf-8"), 9, mtime=0)).decode("ascii")
+    return "\n".join(lines) + f"\neval \"$(printf '%s' '{packed}' | base64 -d | gzip -dc)\"\n"
 
 
 def split_result(output: str) -> tuple[str, dict[str, Any] | None]:

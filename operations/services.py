@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.requester import Requester
+from cloudaccount.checks import require_permissions
 from instances import lifecycle
 from instances.models import ServiceInstance, Status
 from instances.services import NewInstance, create_instance
@@ -145,7 +146,11 @@ def request_deploy(
     *, spec: NewInstance, requester: Requester, fingerprint: str = ""
 ) -> tuple[ServiceInstance, Operation]:
     """A new instance and its deploy operation, saved together; the deploy starts on commit.
-    ``fingerprint`` identifies the request an idempotency key was first used for."""
+    ``fingerprint`` identifies the request an idempotency key was first used for.
+
+    A cloud account that may not call what a deploy needs is refused here, with the RAM
+    policies to grant, instead of failing halfway (the check is remembered for ten minutes)."""
+    require_permissions(region=spec.region)
     with transaction.atomic():
         instance = create_instance(spec=spec, requester=requester)
         operation = _new_operation(

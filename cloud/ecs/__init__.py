@@ -1,5 +1,5 @@
 """ECS 2014-05-26, one module per resource: the catalog (regions, instance types, stock,
-prices), instances, security groups and files sent to hosts. Callers use ``from cloud import
+prices), images, instances, security groups and files sent to hosts. Callers use ``from cloud import
 ecs`` and ``ecs.<name>``: every public name of the modules is here.
 """
 
@@ -20,6 +20,14 @@ from cloud.ecs.catalog import (
     describe_zones,
 )
 from cloud.ecs.files import SendFileResult, describe_send_file, send_file
+from cloud.ecs.images import (
+    Image,
+    copy_image,
+    create_image,
+    delete_image,
+    describe_image,
+    describe_images,
+)
 from cloud.ecs.instances import (
     DESCRIBE_INSTANCES_MAX_IDS,
     Instance,
@@ -47,6 +55,7 @@ __all__ = [
     "DESCRIBE_INSTANCES_MAX_IDS",
     "INTERNET_CHARGE_TYPE",
     "Availability",
+    "Image",
     "Instance",
     "InstancePage",
     "InstanceTypeSpec",
@@ -58,10 +67,15 @@ __all__ = [
     "SendFileResult",
     "Zone",
     "authorize_security_group",
+    "copy_image",
+    "create_image",
     "create_security_group",
+    "delete_image",
     "delete_instance",
     "delete_security_group",
     "describe_available_resource",
+    "describe_image",
+    "describe_images",
     "describe_instance_types",
     "describe_instances",
     "describe_instances_page",

@@ -14,7 +14,14 @@ from accounts.models import Role, Team
 from billing.money import cents, rate_text
 from billing.selectors import instance_cost
 from instances import catalog, validation
-from instances.models import ChargeType, PeriodUnit, ServiceInstance, StopMode, Template
+from instances.models import (
+    ChargeType,
+    PeriodUnit,
+    ServiceInstance,
+    StopMode,
+    Template,
+    WebUILanguage,
+)
 from nestops.api import StrictModelSerializer, StrictSerializer, absolute_url
 from nestops.times import iso_time
 from webgateway.origins import webui_origin
@@ -117,6 +124,7 @@ class InstanceSerializer(StrictModelSerializer):
             "webui_endpoint",
             "webui_url",
             "webui_user",
+            "webui_language",
             "status",
             "status_reason",
             "status_changed_at",
@@ -216,6 +224,12 @@ class InstanceCreateSerializer(StrictSerializer):
     vpc_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
     vswitch_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
     public_access = serializers.BooleanField(default=False)
+    webui_language = serializers.ChoiceField(
+        choices=WebUILanguage.choices,
+        required=False,
+        default="",
+        help_text=gettext_lazy("The WebUI's language; by default the user's dashboard language."),
+    )
     host_password = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -328,6 +342,10 @@ class InstanceUpdateSerializer(StrictSerializer):
 class StopSerializer(StrictSerializer):
     mode = serializers.ChoiceField(choices=StopMode.choices, default=StopMode.STOP_CHARGING)
     force = serializers.BooleanField(default=False)
+
+
+class WebUILanguageSerializer(StrictSerializer):
+    language = serializers.ChoiceField(choices=WebUILanguage.choices)
 
 
 class RestartSerializer(StrictSerializer):

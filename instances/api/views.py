@@ -33,6 +33,7 @@ from instances.api.serializers import (
     ResizeSerializer,
     RestartSerializer,
     StopSerializer,
+    WebUILanguageSerializer,
 )
 from instances.models import ChargeType, ServiceInstance
 from instances.services import NewInstance, reveal_credentials, update_instance
@@ -230,6 +231,14 @@ class InstanceViewSet(
     def redeploy(self, request: Request, public_id: str | None = None) -> Response:
         """Deploys a host whose deploy failed again, reusing what the first try left."""
         return self._act(request, Kind.DEPLOY, self._validated(NoBodySerializer, request))
+
+    @extend_schema(request=WebUILanguageSerializer, responses={202: OperationDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="webui-language")
+    def webui_language(self, request: Request, public_id: str | None = None) -> Response:
+        """Sets the WebUI's own language (writes its setting and restarts it)."""
+        # One language change at a time: host file operations never share a target.
+        params = {**self._validated(WebUILanguageSerializer, request), "target": "config.json"}
+        return self._act(request, Kind.SET_WEBUI_LANGUAGE, params)
 
     @extend_schema(request=DeleteSerializer, responses={202: OperationDetailSerializer})
     @action(detail=True, methods=["post"], url_path="delete")

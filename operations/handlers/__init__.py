@@ -6,7 +6,7 @@ register theirs from their ``AppConfig.ready``, so operations never imports them
 
 from __future__ import annotations
 
-from operations.handlers import delete, deploy, power, resize
+from operations.handlers import delete, deploy, language, power, resize
 from operations.handlers.base import Handler
 from operations.models import Kind
 
@@ -17,6 +17,7 @@ HANDLERS: dict[str, Handler] = {
     Kind.RESTART: power.RESTART,
     Kind.RESIZE: resize.HANDLER,
     Kind.DELETE: delete.HANDLER,
+    Kind.SET_WEBUI_LANGUAGE: language.HANDLER,
 }
 
 

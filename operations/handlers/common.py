@@ -153,6 +153,16 @@ def webui_arguments(ctx: StepContext) -> dict[str, str | int]:
     }
 
 
+def language_arguments(ctx: StepContext, *, restart: int) -> dict[str, str | int]:
+    language = ctx.params.get("language") or ctx.instance.webui_language
+    return {
+        **webui_arguments(ctx),
+        # The WebUI's setting: "None" is its built-in English.
+        "LOCALIZATION": "None" if language == "en" else language,
+        "RESTART": restart,
+    }
+
+
 def seconds_left(ctx: StepContext) -> int:
     """What remains of the operation's deadline, for a host script's own timeout (OOS takes
     at most a day)."""

@@ -13,6 +13,7 @@ from operations.handlers.common import (
     CLEANUP_STEPS,
     QUOTE_PRICE,
     WAIT_RUNNING,
+    language_arguments,
     poll,
     run_script,
     webui_arguments,
@@ -166,6 +167,11 @@ def run_instance(ctx: StepContext) -> Next:
     return Next()
 
 
+def set_language(ctx: StepContext) -> Next | Wait:
+    """The WebUI's localization, written before configure_webui restarts it."""
+    return run_script(ctx, "language", "set_webui_language", language_arguments(ctx, restart=0))
+
+
 def configure_webui(ctx: StepContext) -> Next | Wait:
     return run_script(ctx, "webui", "configure_webui", webui_arguments(ctx))
 
@@ -213,6 +219,7 @@ HANDLER = Handler(
         Step("run_instance", _("Launch the GPU instance"), run_instance),
         QUOTE_PRICE,
         WAIT_RUNNING,
+        Step("set_language", _("Set the WebUI's language"), set_language),
         Step("configure_webui", _("Configure and start the WebUI"), configure_webui),
     ),
     rollback=CLEANUP_STEPS,

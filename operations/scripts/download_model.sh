@@ -4,7 +4,8 @@
 # empty), OVERWRITE (0 | 1), MAX_BYTES, RESERVE_BYTES (free space kept besides the file),
 # EXTENSIONS (allowed suffixes, space-separated), TOKEN (bearer token for the site, may be
 # empty), ALLOW_PRIVATE (0 | 1: private addresses and http:// allowed), WEBUI_USER,
-# WEBUI_PASSWORD, PORT.
+# WEBUI_PASSWORD, PORT, CONNECTIONS (1-32, default 16: parallel byte ranges for a large file
+# from a server that takes ranges).
 set -euo pipefail
 # nestops:include common.sh
 # nestops:address-policy
@@ -26,7 +27,7 @@ part="$dir/.$name.nestops-part"
 part_source="$part.source"
 
 if [[ "$NESTOPS_ARG_MODE" == discard ]]; then
-  rm -f -- "$part" "$part_source"
+  rm -f -- "$part" "$part_source" "$part".seg.*
   echo "removed the partial download of $folder/$name"
   result '{"discarded": true}'
   exit 0
@@ -89,11 +90,41 @@ remote_size="$(awk '/^HTTP\// { n = "" } tolower($1) == "content-length:" { n = 
   <<<"$headers")"
 [[ "$remote_size" =~ ^[0-9]+$ ]] || remote_size=""
 
-if [[ -f "$part" && "$(cat -- "$part_source" 2>/dev/null || true)" != "$source_digest" ]]; then
-  rm -f -- "$part"
+if [[ -f "$part_source" && "$(cat -- "$part_source" 2>/dev/null || true)" != "$source_digest" ]]; then
+  rm -f -- "$part" "$part".seg.*
 fi
+
+# A large file from a server that takes byte ranges comes in CONNECTIONS ranges at once (a
+# site that limits each connection is then as fast as the link), each written in place into
+# the partial file; "$part.seg.<count>-<index>" holds how many bytes of its range are there (to
+# resume). The layout is derived from the size and the count.
+connections="${NESTOPS_ARG_CONNECTIONS:-16}"
+[[ "$connections" =~ ^[0-9]+$ ]] && ((connections >= 1 && connections <= 32)) ||
+  fail "CONNECTIONS is not a number from 1 to 32"
+segment_min=$((8 * 1024 * 1024))
+segments=1
+if [[ -n "$remote_size" ]] && grep -qi '^accept-ranges: *bytes' <<<"$headers"; then
+  segments=$((remote_size / segment_min))
+  ((segments > connections)) && segments=$connections
+  ((segments < 1)) && segments=1
+fi
+segment_length=$(((${remote_size:-0} + segments - 1) / segments))
 have=0
-[[ -f "$part" ]] && have="$(stat -c %s -- "$part")"
+if ((segments > 1)); then
+  for seg in "$part".seg.*; do
+    [[ -f "$seg" ]] || continue
+    done_bytes="$(cat -- "$seg" 2>/dev/null || true)"
+    if [[ "${seg##*.seg.}" =~ ^$segments-[0-9]+$ && "$done_bytes" =~ ^[0-9]+$ ]]; then
+      have=$((have + done_bytes))
+    else
+      rm -f -- "$seg"
+    fi
+  done
+  ((have > 0)) || rm -f -- "$part"
+else
+  rm -f -- "$part".seg.*
+  [[ -f "$part" ]] && have="$(stat -c %s -- "$part")"
+fi
 
 if [[ -n "$remote_size" ]]; then
   ((remote_size <= max)) || fail "the file has $remote_size bytes; the limit is $max (NESTOPS_DOWNLOAD_MAX_BYTES)"
@@ -136,15 +167,65 @@ fetch() {
   return "$status"
 }
 
+# fetch_segment INDEX: range INDEX written in place (dd at its offset, never past its end),
+# resuming from what its progress file says; a few tries. Only a 206 answer counts.
+fetch_segment() {
+  local seg="$part.seg.$segments-$1" start=$(($1 * segment_length)) end try have code copied
+  end=$((start + segment_length - 1))
+  ((end < remote_size)) || end=$((remote_size - 1))
+  for try in 1 2 3 4; do
+    have="$(cat -- "$seg" 2>/dev/null || echo 0)"
+    [[ "$have" =~ ^[0-9]+$ ]] || have=0
+    ((have > end - start)) && return 0
+    curl -K - "${curl_options[@]}" "${resolve_option[@]}" --range "$((start + have))-$end" \
+      --write-out '%{stderr}%{http_code}' --url "$url" <<<"$config" 2>"$seg.code" |
+      dd of="$part" bs=1M seek=$((start + have)) count=$((end - start - have + 1)) \
+        iflag=count_bytes,fullblock oflag=seek_bytes conv=notrunc 2>"$seg.dd" || true
+    code="$(tail -c 3 -- "$seg.code" 2>/dev/null || true)"
+    if [[ "$code" == 3* ]]; then
+      echo "redirect" >"$seg.redirected"
+      return 1
+    fi
+    copied="$(grep -o '^[0-9]* bytes' -- "$seg.dd" | cut -d' ' -f1 || true)"
+    [[ "$code" == 206 && "$copied" =~ ^[0-9]+$ ]] && printf '%s\n' "$((have + copied))" >"$seg"
+    [[ "$code" == 206 ]] || sleep 1
+  done
+  have="$(cat -- "$seg" 2>/dev/null || echo 0)"
+  ((have > end - start))
+}
+
+# fetch_segments: every range at once into the partial file.
+fetch_segments() {
+  local index pids=() failed=0
+  [[ -f "$part" ]] || : >"$part"
+  for ((index = 0; index < segments; index++)); do
+    fetch_segment "$index" &
+    pids+=("$!")
+  done
+  for index in "${pids[@]}"; do wait "$index" || failed=1; done
+  rm -f -- "$part".seg.*.code "$part".seg.*.dd
+  if compgen -G "$part.seg.*.redirected" >/dev/null; then
+    rm -f -- "$part" "$part".seg.* "$part_source"
+    fail "the server redirected the download where it had not redirected the check; nothing was kept"
+  fi
+  ((failed == 0)) || return 22
+  rm -f -- "$part".seg.*
+}
+
 printf '%s\n' "$source_digest" >"$part_source"
 started=$SECONDS
 status=0
-fetch || status=$?
-if ((status == 33 || status == 36)); then
-  echo "the server cannot resume; starting again from the first byte"
-  rm -f -- "$part"
-  status=0
+if ((segments > 1)); then
+  echo "in $segments byte ranges at once"
+  fetch_segments || status=$?
+else
   fetch || status=$?
+  if ((status == 33 || status == 36)); then
+    echo "the server cannot resume; starting again from the first byte"
+    rm -f -- "$part"
+    status=0
+    fetch || status=$?
+  fi
 fi
 size="$(stat -c %s -- "$part" 2>/dev/null || echo 0)"
 if ((size > max || status == 63)); then
@@ -152,6 +233,7 @@ if ((size > max || status == 63)); then
   fail "the file is larger than the limit of $max bytes (NESTOPS_DOWNLOAD_MAX_BYTES); nothing was kept"
 fi
 if ((status != 0)); then
+  ((segments > 1)) && size="$(cat -- "$part".seg.* 2>/dev/null | awk '{ n += $1 } END { print n + 0 }')"
   echo "the download failed (curl exit status $status); $size bytes are kept to resume" >&2
   exit "$status"
 fi
@@ -167,6 +249,6 @@ fi
 mv -f -- "$part" "$target"
 rm -f -- "$part_source"
 chmod 0644 -- "$target"
-echo "saved $folder/$name: $size bytes in $((SECONDS - started)) s, SHA-256 $sha"
+echo "saved $folder/$name: $size bytes in $((SECONDS - started)) s over $segments connection(s), SHA-256 $sha"
 refresh="$(refresh_webui)"
 result "{\"path\": $(json_string "$folder/$name"), \"size\": $size, \"sha256\": \"$sha\", \"refresh\": $refresh}"

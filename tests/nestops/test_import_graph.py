@@ -8,6 +8,8 @@ import grimp
 APPS = (
     "accounts",
     "notifications",
+    "images",
+    "cloudaccount",
     "instances",
     "operations",
     "hostfiles",

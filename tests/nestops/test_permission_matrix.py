@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import ApiToken, Membership
 from budgets.models import Budget
 from hostfiles.models import Extension, ModelFile
+from images.models import ImageBuild, WebUIImage
 from instances.models import Status
 from notifications.models import NotificationChannel
 from operations.models import Kind, Operation
@@ -59,6 +60,7 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "api:instance-stop": [("post", OPERATOR)],
     "api:instance-restart": [("post", OPERATOR)],
     "api:instance-resize": [("post", OPERATOR)],
+    "api:instance-webui-language": [("post", OPERATOR)],
     "api:instance-delete-instance": [("post", OPERATOR)],
     "api:instance-models": [("get", VIEWER), ("post", OPERATOR)],
     "api:instance-model": [("get", VIEWER), ("delete", OPERATOR)],
@@ -121,6 +123,15 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "webgateway:handoff": [("get", GATEWAY)],
     "webgateway:status": [("get", GATEWAY)],
     "webgateway:start": [("post", GATEWAY)],
+    "api:image-list": [("get", USER)],
+    "api:image-detail": [("get", USER), ("delete", TEAM_ADMIN)],
+    "api:image-build-list": [("get", USER), ("post", TEAM_ADMIN)],
+    "api:image-build-detail": [("get", USER)],
+    "images:images": [("get", USER)],
+    "images:start-build": [("post", TEAM_ADMIN)],
+    "images:build": [("get", USER)],
+    "images:delete": [("post", TEAM_ADMIN)],
+    "cloudaccount:check": [("get", TEAM_ADMIN)],
 }
 ACTORS = ("anonymous", "outsider", "viewer", "operator", "admin")
 RANK = {"viewer": 0, "operator": 1, "admin": 2}
@@ -167,6 +178,12 @@ def world(sim, team, other_team, alice, bob, carol, mallory) -> dict[str, Any]:
         team=team, name="ops", kind="email", target="a@b.c"
     )
     budget = Budget.objects.create(team=team, amount="100", currency="CNY")
+    image = WebUIImage.objects.create(
+        template="sd-webui", region="cn-hangzhou", cloud_image_id="m-matrix", name="m"
+    )
+    build = ImageBuild.objects.create(
+        template="sd-webui", region="cn-hangzhou", base_image_id="x", source="api"
+    )
     values = {
         "public_id": instance.public_id,
         "instance_id": instance.public_id,
@@ -175,6 +192,8 @@ def world(sim, team, other_team, alice, bob, carol, mallory) -> dict[str, Any]:
         "slug": team.slug,
         "provider": "huggingface",
         "username": "bob",
+        "image_id": image.cloud_image_id,
+        "cloud_image_id": image.cloud_image_id,
     }
     by_name = {
         "api:operation-detail": {"public_id": operation.public_id},
@@ -186,6 +205,8 @@ def world(sim, team, other_team, alice, bob, carol, mallory) -> dict[str, Any]:
         "api:notification-channel-detail": {"public_id": channel.public_id},
         "api:notification-channel-test": {"public_id": channel.public_id},
         "api:budget-detail": {"public_id": budget.public_id},
+        "api:image-build-detail": {"public_id": build.public_id},
+        "images:build": {"public_id": build.public_id},
         "instances:action": {"public_id": instance.public_id, "action": "stop"},
         "hostfiles:files-action": {"public_id": instance.public_id, "action": "refresh"},
         "hostfiles:model-action": {

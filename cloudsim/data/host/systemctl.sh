@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# cloudsim's stand-in for systemd on a simulated GPU host. Only the sd-webui unit exists. Its
+# cloudsim's stand-in for systemd on a simulated GPU host. Only the sd-webui unit exists, once
+# installed. Its
 # state lives in $NESTOPS_HOST_ROOT/run/sd-webui.state (active|inactive); the simulated WebUI
 # answers only while it says active. Exit codes follow systemctl: is-active/status give 3 for
 # an inactive unit, an unknown unit gives 5.
@@ -30,7 +31,9 @@ set_state() {
 case "$verb" in
   ""|daemon-reload|daemon-reexec|reset-failed) exit 0 ;;
 esac
-if [ "$unit" != "sd-webui" ]; then
+# The unit exists once its file is installed (a base image has none until a bootstrap adds it).
+unit_file="$root/etc/systemd/system/sd-webui.service"
+if [ "$unit" != "sd-webui" ] || { [ ! -e "$unit_file" ] && [ ! -e "$state_file" ]; }; then
   echo "Failed to $verb ${unit:-(none)}.service: Unit ${unit:-(none)}.service not found." >&2
   exit 5
 fi

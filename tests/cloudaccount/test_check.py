@@ -1,0 +1,117 @@
+"""The account check against cloudsim: a RAM user's missing policies are found, named and
+mapped to the actions they lack; deploys refuse early; the command and the page show it."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from cloud import preflight
+from cloudaccount import checks
+from instances.models import ServiceInstance
+from nestops.errors import Refused
+from tests.driving import REGION, deploy
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def ram_user(sim, settings):
+    """Switches the control plane to a new RAM user's key with the given policies."""
+
+    def use(*policies: str) -> str:
+        key_id = f"ram-user-{next(_names)}"
+        sim.add_ram_user(key_id, f"{key_id}-secret", list(policies))
+        settings.NESTOPS_SIM_ACCESS_KEY_ID = key_id
+        settings.NESTOPS_SIM_ACCESS_KEY_SECRET = f"{key_id}-secret"
+        return key_id
+
+    return use
+
+
+def test_the_accounts_key_may_do_everything_nestops_needs(sim) -> None:
+    result = preflight.check_account(REGION)
+    assert result.ok, result.missing
+    assert "cloudsim access key" in result.credential_source
+    actions = {(r.product, r.action) for r in result.results}
+    assert {("ECS", "RunInstances"), ("VPC", "CreateVpc"), ("OOS", "StartExecution")} <= actions
+    state = sim.state()
+    assert not [i for i in state.get("instances", []) if "preflight" in str(i)]
+
+
+def test_missing_policies_are_named_with_the_actions_they_lack(sim, ram_user) -> None:
+    ram_user("AliyunECSFullAccess", "AliyunCloudMonitorReadOnlyAccess")
+    result = preflight.check_account(REGION)
+    assert not result.ok
+    missing = result.missing_policies
+    assert set(missing) == {"AliyunVPCFullAccess", "AliyunOOSFullAccess"}
+    assert "VPC:CreateVpc" in missing["AliyunVPCFullAccess"]
+    assert "OOS:StartExecution" in missing["AliyunOOSFullAccess"]
+    codes = {r.code for r in result.missing}
+    assert codes == {"Forbidden.RAM", "NoPermission"}
+    text = checks.advice(result)
+    assert "Grant AliyunVPCFullAccess" in text and "VPC:DeleteVpc" in text
+
+
+@pytest.mark.django_db
+def test_a_deploy_is_refused_before_anything_is_made(sim, ram_user, settings, team, alice) -> None:
+    settings.NESTOPS_DEPLOY_CHECKS_ACCOUNT = True
+    key_id = ram_user("AliyunECSFullAccess", "AliyunVPCFullAccess")
+    sim.reset_calls()
+    with pytest.raises(Refused) as refused:
+        deploy(team, alice, sim)
+    assert refused.value.code == "cloud_permissions_missing"
+    assert "AliyunOOSFullAccess" in refused.value.message
+    assert not ServiceInstance.objects.exists()
+    assert sim.calls().get("Ecs.RunInstances") == 1  # the DryRun probe only
+    assert key_id
+
+
+@pytest.mark.django_db
+def test_the_command_and_the_page_report_the_check(sim, ram_user, carol, bob) -> None:
+    ram_user("AliyunECSReadOnlyAccess")
+    with pytest.raises(CommandError, match="Grant AliyunECSFullAccess"):
+        call_command("check_cloud", "--region", REGION)
+    client = Client()
+    client.force_login(carol)
+    page = client.post("/cloud-account/", {"region": REGION})
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "ECS:RunInstances" in text and "Forbidden.RAM" in text
+    viewer = Client()
+    viewer.force_login(bob)
+    assert viewer.get("/cloud-account/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_deploy_wizard_shows_the_advice_instead_of_deploying(
+    sim, ram_user, settings, team, alice
+) -> None:
+    from tests.driving import in_stock_offer
+
+    settings.NESTOPS_DEPLOY_CHECKS_ACCOUNT = True
+    zone, instance_type = in_stock_offer()
+    ram_user("AliyunECSFullAccess", "AliyunOOSFullAccess", "AliyunCloudMonitorReadOnlyAccess")
+    client = Client()
+    client.force_login(alice)
+    response = client.post(
+        "/instances/new/",
+        {
+            "name": "refused-1",
+            "template": "sd-webui",
+            "webui_language": "zh_CN",
+            "region": REGION,
+            "zone": zone,
+            "instance_type": instance_type,
+            "charge_type": "PostPaid",
+            "network": "new",
+            "vpc_cidr": "192.168.0.0/16",
+            "vswitch_cidr": "192.168.0.0/24",
+        },
+    )
+    assert response.status_code == 409, response.status_code
+    assert "AliyunVPCFullAccess" in response.content.decode()
+    assert not ServiceInstance.objects.exists()
