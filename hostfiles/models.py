@@ -169,3 +169,47 @@ class DownloadSecret(models.Model):
 
     def __str__(self) -> str:
         return f"URL with credentials of {self.operation_id}"
+
+
+class HostDisk(models.Model):
+    """The space on a host's WebUI disk, as its last inventory or download progress read it."""
+
+    instance = models.OneToOneField(
+        ServiceInstance, on_delete=models.CASCADE, related_name="disk", primary_key=True
+    )
+    free_bytes = models.PositiveBigIntegerField(_("free (bytes)"))
+    total_bytes = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read"))
+
+    class Meta:
+        verbose_name = _("host disk")
+        verbose_name_plural = _("host disks")
+
+    def __str__(self) -> str:
+        return f"disk of {self.instance_id}: {self.free_bytes} bytes free"
+
+
+class DismissedFailure(models.Model):
+    """A failed file operation someone has read: the Models tab no longer lists it."""
+
+    operation = models.OneToOneField(
+        "operations.Operation",
+        on_delete=models.CASCADE,
+        related_name="dismissal",
+        primary_key=True,
+    )
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    dismissed_at = models.DateTimeField(_("dismissed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dismissed failure")
+        verbose_name_plural = _("dismissed failures")
+
+    def __str__(self) -> str:
+        return f"dismissed failure of {self.operation_id}"

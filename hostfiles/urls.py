@@ -19,6 +19,11 @@ urlpatterns = [
         name="model-action",
     ),
     path(
+        "instances/<str:public_id>/files/operations/<str:operation_id>/<str:action>/",
+        views.activity_action,
+        name="activity-action",
+    ),
+    path(
         "instances/<str:public_id>/extensions/<str:extension_id>/<str:action>/",
         views.extension_action,
         name="extension-action",

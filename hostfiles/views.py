@@ -19,12 +19,13 @@ from accounts.models import Role
 from accounts.permissions import has_role, require_role
 from accounts.requester import Requester, Source
 from hostfiles import services as host_files
+from hostfiles.activity import dismiss_failure, host_file_activity, request_retry
 from hostfiles.forms import DownloadForm, ExtensionForm, PreviewForm
-from hostfiles.models import Extension, ModelFile, ModelKind
+from hostfiles.models import Extension, HostDisk, ModelFile, ModelKind
 from instances.models import ServiceInstance, Status
 from instances.selectors import visible_instance
 from nestops.http import is_htmx
-from operations.models import HOST_FILE_KINDS, Operation
+from operations.models import HOST_FILE_KINDS, Operation, OperationStatus
 from operations.services import OperationRefused
 
 PAGE_SIZE = 100
@@ -41,20 +42,19 @@ def _page_context(request: HttpRequest, instance: ServiceInstance, **forms: Any)
         models = models.filter(kind=kind)
     if search:
         models = models.filter(Q(path__icontains=search) | Q(public_id=search))
-    working = list(
-        Operation.objects.active()
-        .filter(instance=instance, kind__in=HOST_FILE_KINDS)
-        .select_related("actor")
-        .order_by("created_at")
-    )
+    activity = host_file_activity(instance)
+    order = "size" if request.GET.get("order") == "size" else ""
+    ordering = ("-size_bytes", "path") if order else ("kind", "path")
     return {
         "instance": instance,
-        "models": Paginator(models.order_by("kind", "path"), PAGE_SIZE).get_page(
+        "models": Paginator(models.order_by(*ordering), PAGE_SIZE).get_page(
             request.GET.get("page")
         ),
+        "order": order,
+        "disk": HostDisk.objects.filter(instance=instance).first(),
         "extensions": Extension.objects.filter(instance=instance).order_by("name"),
-        "working": working,
-        "live": bool(working),
+        "activity": activity,
+        "live": any(item.operation.is_active for item in activity),
         "kinds": ModelKind.choices,
         "kind": kind,
         "q": search,
@@ -197,4 +197,31 @@ def extension_action(
                 extension=extension, restart_webui=restart, **_asked_by(request)
             ),
         )
+    raise Http404
+
+
+@login_required
+@require_POST
+def activity_action(
+    request: HttpRequest, public_id: str, operation_id: str, action: str
+) -> HttpResponse:
+    """``retry`` or ``dismiss`` a failed file operation of the instance."""
+    instance = visible_instance(request.user, public_id)
+    require_role(request.user, instance.team, Role.OPERATOR)
+    operation = get_object_or_404(
+        Operation,
+        instance=instance,
+        public_id=operation_id,
+        kind__in=HOST_FILE_KINDS,
+        status=OperationStatus.FAILED,
+    )
+    if action == "retry":
+        return _requested(
+            request,
+            public_id,
+            lambda: request_retry(operation=operation, **_asked_by(request)),
+        )
+    if action == "dismiss":
+        dismiss_failure(operation=operation, **_asked_by(request))
+        return redirect("hostfiles:files", public_id=public_id)
     raise Http404

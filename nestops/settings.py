@@ -384,6 +384,8 @@ NESTOPS_EXTENSION_HOSTS = env.host_names("NESTOPS_EXTENSION_HOSTS", ["github.com
 # A prefix put before GitHub URLs on the host (for hosts in mainland China), e.g.
 # https://ghproxy.example/ makes https://ghproxy.example/https://github.com/owner/repo.git.
 NESTOPS_GITHUB_MIRROR = env.url_prefix("NESTOPS_GITHUB_MIRROR")
+# A host that comes up running (deploy, start, restart, resize) has its files read at once.
+NESTOPS_READ_FILES_WHEN_RUNNING = env.bool("NESTOPS_READ_FILES_WHEN_RUNNING", True)
 NESTOPS_DOWNLOAD_MAX_BYTES = env.size("NESTOPS_DOWNLOAD_MAX_BYTES", 50 * 1024**3)
 NESTOPS_MODEL_EXTENSIONS = [
     extension.lower()

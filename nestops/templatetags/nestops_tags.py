@@ -41,3 +41,18 @@ _INSTANCE_TONES = {
 def instance_tone(status: str) -> str:
     """How an instance status looks: ok, neutral, bad, or busy (in transition)."""
     return _INSTANCE_TONES.get(status, "busy")
+
+
+@register.filter
+def seconds(value: int | None) -> str:
+    """A duration in seconds as people say it: 45 s, 3 min 20 s, 2 h 5 min."""
+    from django.utils.translation import gettext as _
+
+    if value is None:
+        return ""
+    value = max(0, int(value))
+    if value < 60:
+        return _("%(s)d s") % {"s": value}
+    if value < 3600:
+        return _("%(m)d min %(s)d s") % {"m": value // 60, "s": value % 60}
+    return _("%(h)d h %(m)d min") % {"h": value // 3600, "m": value % 3600 // 60}

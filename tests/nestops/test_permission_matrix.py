@@ -63,6 +63,7 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "api:instance-extension": [("get", VIEWER), ("patch", OPERATOR), ("delete", OPERATOR)],
     "api:instance-extension-update": [("post", OPERATOR)],
     "api:instance-inventory-refresh": [("post", OPERATOR)],
+    "api:instance-file-activity": [("get", VIEWER)],
     "api:instance-metrics": [("get", VIEWER)],
     "api:instance-idle-policy": [("get", VIEWER), ("put", OPERATOR)],
     "api:instance-snooze": [("post", OPERATOR)],
@@ -101,6 +102,7 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "hostfiles:files-action": [("post", OPERATOR)],
     "hostfiles:model-action": [("post", OPERATOR)],
     "hostfiles:extension-action": [("post", OPERATOR)],
+    "hostfiles:activity-action": [("post", OPERATOR)],
     "autostop:idle-policy": [("post", OPERATOR)],
     "autostop:snooze": [("post", OPERATOR)],
     "autostop:schedule": [("post", OPERATOR)],
@@ -186,6 +188,11 @@ def world(sim, team, other_team, alice, bob, carol, mallory) -> dict[str, Any]:
             "public_id": instance.public_id,
             "extension_id": extension.public_id,
             "action": "remove",
+        },
+        "hostfiles:activity-action": {
+            "public_id": instance.public_id,
+            "operation_id": operation.public_id,
+            "action": "dismiss",
         },
     }
     users = {"outsider": mallory, "viewer": bob, "operator": alice, "admin": carol}
