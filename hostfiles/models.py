@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -54,6 +56,9 @@ class ModelFile(models.Model):
     size_bytes = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     has_preview = models.BooleanField(_("has a preview"), default=False)
+    # A small PNG of the preview when it was set through nestops (a preview found on the host
+    # is only known to exist).
+    preview_thumbnail = models.BinaryField(_("preview thumbnail"), blank=True, default=b"")
     source_url = models.CharField(_("downloaded from"), max_length=2000, blank=True)
     modified_at = models.DateTimeField(_("modified on the host"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -74,6 +79,12 @@ class ModelFile(models.Model):
     @property
     def folder(self) -> str:
         return self.path.rpartition("/")[0]
+
+    @property
+    def thumbnail_data_url(self) -> str:
+        if not self.preview_thumbnail:
+            return ""
+        return "data:image/png;base64," + base64.b64encode(bytes(self.preview_thumbnail)).decode()
 
 
 class Extension(models.Model):

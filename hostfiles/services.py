@@ -169,7 +169,10 @@ def request_preview(
         kind=Kind.SET_PREVIEW,
         params=params,
         requester=requester,
-        state={"preview_png": base64.b64encode(png).decode("ascii")},
+        state={
+            "preview_png": base64.b64encode(png).decode("ascii"),
+            "thumbnail_png": base64.b64encode(previews.make_thumbnail(png)).decode("ascii"),
+        },
     )
 
 

@@ -230,13 +230,22 @@ def place_preview(ctx: StepContext) -> Next | Wait:
     )
 
 
+def preview_placed(ctx: StepContext) -> None:
+    encoded = ctx.state.pop("thumbnail_png", "")
+    try:
+        thumbnail = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        thumbnail = b""
+    inventory.record_preview(ctx.instance, ctx.params["path"], thumbnail)
+
+
 SET_PREVIEW = Handler(
     steps=(
         Step("send", _("Send the image to the host"), send_preview),
         Step("place", _("Place the image next to the model"), place_preview),
     ),
     rollback=(CANCEL_SCRIPTS,),
-    on_success=lambda ctx: inventory.record_preview(ctx.instance, ctx.params["path"]),
+    on_success=preview_placed,
 )
 
 
