@@ -165,6 +165,8 @@ class AuditAction(models.TextChoices):
     INSTANCE_UPDATED = "instance.updated", _("Instance settings changed")
     SOURCE_TOKEN_SET = "source_token.set", _("Model site token set")
     SOURCE_TOKEN_DELETED = "source_token.deleted", _("Model site token deleted")
+    CHANNEL_CHANGED = "channel.changed", _("Notification channel changed")
+    FILE_SETTINGS_CHANGED = "file_settings.changed", _("Download settings changed")
 
 
 class AuditEvent(models.Model):

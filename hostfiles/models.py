@@ -224,3 +224,28 @@ class DismissedFailure(models.Model):
 
     def __str__(self) -> str:
         return f"dismissed failure of {self.operation_id}"
+
+
+class TeamFileSettings(models.Model):
+    """A team's download settings: the GitHub mirror its hosts clone extensions through (empty:
+    the server's ``NESTOPS_GITHUB_MIRROR``)."""
+
+    team = models.OneToOneField(
+        Team, on_delete=models.CASCADE, related_name="file_settings", primary_key=True
+    )
+    github_mirror = models.CharField(_("GitHub mirror"), max_length=300, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("download settings")
+        verbose_name_plural = _("download settings")
+
+    def __str__(self) -> str:
+        return f"download settings of {self.team}"

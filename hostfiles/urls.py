@@ -7,6 +7,8 @@ from hostfiles import views
 app_name = "hostfiles"
 
 urlpatterns = [
+    path("account/model-site-tokens/", views.model_site_tokens, name="tokens"),
+    path("account/downloads/", views.download_settings, name="download-settings"),
     path("instances/<str:public_id>/files/", views.instance_files, name="files"),
     path(
         "instances/<str:public_id>/files/<str:action>/",

@@ -1,13 +1,16 @@
 """The instance page's Models & extensions tab: what the host holds and what runs on it, and
-the forms that download, delete, preview, install, update and remove (each an operation)."""
+the forms that download, delete, preview, install, update and remove (each an operation); and
+the team's model site tokens page (set, replace, remove; never shown back)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,18 +18,28 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts.models import Role, Team
 from accounts.permissions import has_role, require_role
+from accounts.preferences import current_team
 from accounts.requester import Requester, Source
 from hostfiles import services as host_files
 from hostfiles.activity import dismiss_failure, host_file_activity, request_retry
 from hostfiles.forms import DownloadForm, ExtensionForm, PreviewForm
-from hostfiles.models import Extension, HostDisk, ModelFile, ModelKind
+from hostfiles.models import (
+    TOKEN_PROVIDER_DOMAINS,
+    Extension,
+    HostDisk,
+    ModelFile,
+    ModelKind,
+    SourceToken,
+    TeamFileSettings,
+    TokenProvider,
+)
 from instances.models import ServiceInstance, Status
 from instances.selectors import visible_instance
 from nestops.http import is_htmx
 from operations.models import HOST_FILE_KINDS, Operation, OperationStatus
-from operations.services import OperationRefused
+from operations.services import InvalidRequest, OperationRefused
 
 PAGE_SIZE = 100
 # Both forms have a "url" field (named as in the API); their element ids must still differ.
@@ -225,3 +238,94 @@ def activity_action(
         dismiss_failure(operation=operation, **_asked_by(request))
         return redirect("hostfiles:files", public_id=public_id)
     raise Http404
+
+
+# --- the team's model site tokens --------------------------------------------------------
+
+
+def _save_token(request: HttpRequest, team: Team) -> None:
+    provider = request.POST.get("provider", "")
+    if provider not in TokenProvider.values:
+        messages.error(request, _("Choose Civitai, Hugging Face or ModelScope."))
+        return
+    label = TokenProvider(provider).label
+    requester = Requester.of(request, source=Source.DASHBOARD)
+    if request.POST.get("remove"):
+        host_files.delete_source_token(team=team, provider=provider, requester=requester)
+        messages.success(request, _("The %(site)s token was removed.") % {"site": label})
+        return
+    try:
+        host_files.set_source_token(
+            team=team, provider=provider, token=request.POST.get("token", ""), requester=requester
+        )
+    except ValidationError as exc:
+        messages.error(request, f"{label}: {' '.join(exc.messages)}")
+        return
+    messages.success(request, _("The %(site)s token was saved.") % {"site": label})
+
+
+@login_required
+def model_site_tokens(request: HttpRequest) -> HttpResponse:
+    """Members see which tokens are set, by whom and when; team admins set and remove them."""
+    team = current_team(request)
+    is_admin = team is not None and has_role(request.user, team, Role.ADMIN)
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied(_("Only team admins manage the model site tokens."))
+        _save_token(request, team)
+        return redirect("hostfiles:tokens")
+    rows = {}
+    if team is not None:
+        rows = {
+            row.provider: row
+            for row in SourceToken.objects.filter(team=team).select_related("updated_by")
+        }
+    providers = [
+        {
+            "value": value,
+            "label": label,
+            "domains": ", ".join(TOKEN_PROVIDER_DOMAINS[value]),
+            "row": rows.get(value),
+        }
+        for value, label in TokenProvider.choices
+    ]
+    return render(
+        request,
+        "hostfiles/tokens.html",
+        {"team": team, "is_admin": is_admin, "providers": providers},
+    )
+
+
+@login_required
+def download_settings(request: HttpRequest) -> HttpResponse:
+    """The team's GitHub mirror (team admins set it) and the server's download limits."""
+    team = current_team(request)
+    is_admin = team is not None and has_role(request.user, team, Role.ADMIN)
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied(_("Only team admins change the download settings."))
+        try:
+            host_files.set_github_mirror(
+                team=team,
+                mirror=request.POST.get("github_mirror", ""),
+                requester=Requester.of(request, source=Source.DASHBOARD),
+            )
+        except InvalidRequest as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The download settings were saved."))
+        return redirect("hostfiles:download-settings")
+    row = TeamFileSettings.objects.filter(team=team).first() if team is not None else None
+    return render(
+        request,
+        "hostfiles/download_settings.html",
+        {
+            "team": team,
+            "is_admin": is_admin,
+            "github_mirror": row.github_mirror if row is not None else "",
+            "server_mirror": settings.NESTOPS_GITHUB_MIRROR,
+            "max_bytes": settings.NESTOPS_DOWNLOAD_MAX_BYTES,
+            "extension_hosts": ", ".join(settings.NESTOPS_EXTENSION_HOSTS),
+            "suffixes": " ".join(settings.NESTOPS_MODEL_EXTENSIONS),
+        },
+    )

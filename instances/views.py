@@ -37,6 +37,7 @@ from instances.services import reveal_credentials
 from nestops.http import is_htmx
 from operations.models import Kind, Operation
 from operations.services import OperationRefused, request_deploy, request_operation
+from operations.stops import stop_causes
 
 PAGE_SIZE = 50
 TIMELINE_LENGTH = 20
@@ -62,9 +63,11 @@ def instance_list(request: HttpRequest) -> HttpResponse:
     chosen = {key: request.GET.get(key, "").strip() for key in ("status", "region", "search")}
     page = Paginator(instances, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
+    causes = stop_causes(rows)
     for row in rows:
         # "idle for 23 min, stops in 7 min": from the evaluation joined to the row.
         row.idle = idle_status(row, related(row, "idle_evaluation"))
+        row.stopped_by = causes.get(row.pk, "")
     for row_region in {i.region for i in rows}:
         # GPU names come from the cached catalog; an unreachable cloud only hides them.
         with contextlib.suppress(CloudError):
@@ -275,6 +278,7 @@ def _detail_context(
     for operation in operations:
         operation.timeline_log = logs.get(operation.pk)
     can_act = has_role(request.user, instance.team, Role.OPERATOR)
+    instance.stopped_by = stop_causes([instance]).get(instance.pk, "")
     active = [o for o in operations if o.is_active]
     resize_offers = []
     if full and can_act and instance.status == Status.STOPPED and not instance.is_prepaid:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/notifications/", include("notifications.urls")),
     path("account/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("nestops.api_urls", namespace="api")),
