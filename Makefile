@@ -37,6 +37,7 @@ run: install
 	$(BIN)/python manage.py compile_translations && \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py bootstrap_admin && \
+	$(BIN)/python manage.py reset_process_metrics >/dev/null && \
 	echo "" && \
 	echo "nestops is starting: http://127.0.0.1:$(NESTOPS_PORT)/  (cloud: $(NESTOPS_CLOUD); Ctrl-C stops everything)" && \
 	echo "" && \

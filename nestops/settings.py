@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import secrets
 import zoneinfo
@@ -25,6 +26,12 @@ env = Env()
 restrict_umask()
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = private_directory(Path(env.str("NESTOPS_VAR_DIR", str(BASE_DIR / "var"))))
+# Every process counts what it does (cloud calls) in files here that /metrics adds up
+# (prometheus_client's multiprocess mode): set before anything imports prometheus_client.
+PROMETHEUS_DIR = private_directory(
+    Path(env.str("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus")))
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_DIR)
 
 
 def _embedded_secret_key() -> str:
@@ -81,6 +88,7 @@ INSTALLED_APPS = [
     "billing",
     "autostop",
     "budgets",
+    "telemetry",
 ]
 
 MIDDLEWARE = [
@@ -373,6 +381,21 @@ NESTOPS_SNOOZE_MAX_HOURS = env.int("NESTOPS_SNOOZE_MAX_HOURS", 72, minimum=1, ma
 NESTOPS_SCHEDULE_GRACE_MINUTES = env.int(
     "NESTOPS_SCHEDULE_GRACE_MINUTES", 60, minimum=1, maximum=1440
 )
+
+# --- Operators' telemetry: /metrics in Prometheus' format (docs/telemetry.md) ------------------
+# A scraper is let in with this bearer token, or from these addresses (CIDR blocks).
+NESTOPS_METRICS_TOKEN = env.secret("NESTOPS_METRICS_TOKEN")
+NESTOPS_METRICS_ALLOWED_ADDRESSES = env.list(
+    "NESTOPS_METRICS_ALLOWED_ADDRESSES", ["127.0.0.1/32", "::1/128"]
+)
+for _cidr in NESTOPS_METRICS_ALLOWED_ADDRESSES:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"NESTOPS_METRICS_ALLOWED_ADDRESSES contains {_cidr!r}: expected addresses or CIDR "
+            "blocks such as 10.0.0.5 or 10.0.0.0/24."
+        ) from None
 
 # --- Models and extensions on hosts (docs/models-and-extensions.md) ---------------------------
 # File operations (downloads, extension installs, ...) that may run at once on one host.

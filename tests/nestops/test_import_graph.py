@@ -15,6 +15,7 @@ APPS = (
     "billing",
     "autostop",
     "budgets",
+    "telemetry",
     "cloud",
     "nestops",
 )

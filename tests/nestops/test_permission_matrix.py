@@ -34,6 +34,7 @@ TEAM_OPERATOR, TEAM_ADMIN, OWNER = "team-operator", "team-admin", "owner"
 
 MATRIX: dict[str, list[tuple[str, str]]] = {
     "healthz": [("get", PUBLIC)],
+    "metrics": [("get", PUBLIC)],
     "login": [("get", PUBLIC)],
     "logout": [("post", PUBLIC)],
     "account:tokens": [("get", USER)],
