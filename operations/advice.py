@@ -103,7 +103,8 @@ class Explanation:
 
 
 GITHUB = ("github.com", "raw.githubusercontent.com", "codeload.github.com")
-UNRESOLVED = re.compile(r"Could not resolve host: ([^\s:]+)")
+# curl's and git's words, and the outbound address policy's on the host.
+UNRESOLVED = re.compile(r"Could not resolve host: ([^\s:]+)|([^\s:']+) does not resolve")
 UNREACHABLE = re.compile(r"Failed to connect to ([^\s:]+)|unable to access '[a-z]+://([^/']+)")
 HTTP_STATUS = re.compile(r"(?:returned error|HTTP)[: ]+(\d{3})")
 NO_SPACE = re.compile(r"(\d+) bytes free, (\d+) needed")
@@ -139,7 +140,7 @@ def _host_problem(host: str, resolved: bool) -> tuple[str, str, str]:
 def _from_output(text: str) -> tuple[str, str, str] | None:
     """Headline, advice and help page for what a host script printed, if it is a known case."""
     if found := UNRESOLVED.search(text):
-        return _host_problem(found.group(1), resolved=False)
+        return _host_problem(found.group(1) or found.group(2), resolved=False)
     if found := UNREACHABLE.search(text):
         return _host_problem(found.group(1) or found.group(2), resolved=True)
     if found := NO_SPACE.search(text):

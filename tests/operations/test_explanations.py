@@ -29,6 +29,18 @@ def test_a_name_the_host_cannot_resolve_points_to_the_mirror_settings() -> None:
     assert why.details.count(CURL_6) == 1
 
 
+def test_a_name_the_address_policy_cannot_resolve_on_the_host_is_said_alike() -> None:
+    message = "download_model on the host ended Failed with exit code 2.\nLast output:\n"
+    why = explain(
+        failed(
+            Kind.DOWNLOAD_MODEL,
+            "ScriptFailed",
+            message + "refused: huggingface.co does not resolve",
+        )
+    )
+    assert why.headline == "The host could not look up huggingface.co" and why.help == "mirror"
+
+
 def test_github_unreachable_names_the_github_mirror() -> None:
     message = (
         "install_extension on the host ended Failed with exit code 128.\nLast output:\n"
