@@ -71,7 +71,8 @@ def _page_context(request: HttpRequest, instance: ServiceInstance, **forms: Any)
         "kinds": ModelKind.choices,
         "kind": kind,
         "q": search,
-        "can_act": has_role(request.user, instance.team, Role.OPERATOR),
+        "can_act": instance.status != Status.DELETED
+        and has_role(request.user, instance.team, Role.OPERATOR),
         "running": instance.status == Status.RUNNING,
         "download_form": forms.get("download_form") or DownloadForm(auto_id=DOWNLOAD_IDS),
         "extension_form": forms.get("extension_form") or ExtensionForm(auto_id=EXTENSION_IDS),

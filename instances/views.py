@@ -277,7 +277,10 @@ def _detail_context(
     )
     for operation in operations:
         operation.timeline_log = logs.get(operation.pk)
-    can_act = has_role(request.user, instance.team, Role.OPERATOR)
+    # A deleted host keeps its page for the record: nothing on it can be acted on.
+    can_act = instance.status != Status.DELETED and has_role(
+        request.user, instance.team, Role.OPERATOR
+    )
     instance.stopped_by = stop_causes([instance]).get(instance.pk, "")
     active = [o for o in operations if o.is_active]
     resize_offers = []

@@ -140,3 +140,12 @@ def test_the_status_line_and_the_list_say_who_stopped_a_host_and_why(alice, bob,
     assert "Stopped by alice (Dashboard)" in listing
     detail = viewer.get(f"/instances/{budget.public_id}/").content.decode()
     assert "Stopped by the budget" in detail
+
+
+def test_nothing_on_a_deleted_hosts_pages_can_be_acted_on(alice, team) -> None:
+    gone = make_instance(team, status=Status.DELETED)
+    client = signed_in(alice)
+    page = client.get(f"/instances/{gone.public_id}/").content.decode()
+    assert 'method="post"' not in page.split("</header>", 1)[1].split("<footer", 1)[0]
+    files = client.get(f"/instances/{gone.public_id}/files/").content.decode()
+    assert "Read the files from the host" not in files and "Dismiss" not in files
