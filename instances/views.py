@@ -114,14 +114,10 @@ def _wizard_context(request: HttpRequest, form: InstanceForm) -> dict[str, Any]:
     }
 
 
-def _types_context(
-    region: str, zone: str, charge_type: str, period: str, selected: str
-) -> dict[str, Any]:
-    offers = catalog.offers(region, zone, charge_type) if region and zone else []
-    try:
-        months = int(period)
-    except ValueError:
-        months = 1
+def _priced(
+    offers: list[catalog.Offer], *, region: str, zone: str, charge_type: str, months: int = 1
+) -> list[tuple[catalog.Offer, Any]]:
+    """Each offer with its price, sorted by GPU (model, count), memory, then price."""
     priced = [
         (
             offer,
@@ -138,6 +134,30 @@ def _types_context(
         )
         for offer in offers
     ]
+
+    def order(pair: tuple[catalog.Offer, Any]) -> tuple[Any, ...]:
+        offer, price = pair
+        amount = price.per_month if charge_type == "PrePaid" else price.per_hour
+        return (
+            offer.gpu_spec,
+            offer.gpu_amount,
+            offer.memory_gib,
+            amount if amount is not None else float("inf"),
+            offer.instance_type,
+        )
+
+    return sorted(priced, key=order)
+
+
+def _types_context(
+    region: str, zone: str, charge_type: str, period: str, selected: str
+) -> dict[str, Any]:
+    offers = catalog.offers(region, zone, charge_type) if region and zone else []
+    try:
+        months = int(period)
+    except ValueError:
+        months = 1
+    priced = _priced(offers, region=region, zone=zone, charge_type=charge_type, months=months)
     return {"offers": priced, "selected_type": selected, "charge_type": charge_type}
 
 
@@ -286,11 +306,16 @@ def _detail_context(
     resize_offers = []
     if full and can_act and instance.status == Status.STOPPED and not instance.is_prepaid:
         with contextlib.suppress(CloudError):  # the page renders even if the cloud is down
-            resize_offers = [
-                o
-                for o in catalog.offers(instance.region, instance.zone, instance.charge_type)
-                if o.instance_type != instance.instance_type
-            ]
+            resize_offers = _priced(
+                [
+                    o
+                    for o in catalog.offers(instance.region, instance.zone, instance.charge_type)
+                    if o.instance_type != instance.instance_type
+                ],
+                region=instance.region,
+                zone=instance.zone,
+                charge_type=instance.charge_type,
+            )
     return {
         "instance": instance,
         "billing": billing_pages.instance_card(instance) if full else None,

@@ -120,3 +120,35 @@ def test_a_valid_form_deploys_and_opens_the_instance_page(sim, browser) -> None:
     operation = Operation.objects.get(instance=instance)
     assert (operation.kind, operation.source) == ("deploy", "dashboard")
     assert instance.host_password == ""
+
+
+def test_types_are_sorted_by_gpu_memory_and_price(sim, browser) -> None:
+    zone, _type = offer()
+    page = browser.get(
+        f"/instances/new/types/?region=cn-hangzhou&zone={zone}&charge_type=PostPaid"
+    ).content.decode()
+    rows = re.findall(
+        r'<strong class="mono">([^<]+)</strong>\s*<span class="small">(\d+) \u00d7 ([^(]+) \(.*?'
+        r"(\d+) vCPU, (\d+) GiB</span>.*?<strong>([\d.]+) CNY</strong>",
+        page,
+        re.DOTALL,
+    )
+    assert len(rows) >= 3
+    keys = [
+        (spec.strip(), int(amount), int(memory), float(price))
+        for _t, amount, spec, _c, memory, price in rows
+    ]
+    assert keys == sorted(keys)
+
+
+def test_the_resize_dialog_gives_each_types_vcpus_memory_and_price(sim, team, browser) -> None:
+    from tests.factories import make_instance
+
+    zone, instance_type = offer()
+    stopped = make_instance(
+        team, status="stopped", zone=zone, instance_type=instance_type, stopped_mode="StopCharging"
+    )
+    page = browser.get(f"/instances/{stopped.public_id}/").content.decode()
+    options = re.findall(r'<option value="(ecs\.[^"]+)"[^>]*>([^<]+)</option>', page)
+    assert options and all("vCPU" in text and "GiB" in text for _v, text in options)
+    assert any(re.search(r"[\d.]+ CNY per hour", text) for _v, text in options)
