@@ -84,3 +84,15 @@ def step_progress(operation: Any) -> dict[str, int]:
         1 for s in operation.steps if s.get("phase") == "main" and s.get("status") == "succeeded"
     )
     return {"done": min(done, total), "total": total}
+
+
+@register.simple_tag
+def steps_to_come(operation: Any) -> list[str]:
+    """The titles of an active operation's steps that have not started yet."""
+    handler = HANDLERS.get(operation.kind)
+    if handler is None or not operation.is_active:
+        return []
+    if any(s.get("phase") == "rollback" for s in operation.steps):
+        return []
+    started = {s["name"] for s in operation.steps if s.get("phase") == "main"}
+    return [str(step.title) for step in handler.steps if step.name not in started]

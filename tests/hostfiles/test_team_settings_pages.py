@@ -149,3 +149,34 @@ def test_nothing_on_a_deleted_hosts_pages_can_be_acted_on(alice, team) -> None:
     assert 'method="post"' not in page.split("</header>", 1)[1].split("<footer", 1)[0]
     files = client.get(f"/instances/{gone.public_id}/files/").content.decode()
     assert "Read the files from the host" not in files and "Dismiss" not in files
+
+
+def test_an_operation_under_way_shows_its_steps_to_come_near_the_top(alice, team) -> None:
+    from django.utils import timezone
+
+    from operations.handlers import HANDLERS
+
+    instance = make_instance(team, status=Status.DEPLOYING)
+    steps = HANDLERS[Kind.DEPLOY].steps
+    first = {
+        "name": steps[0].name,
+        "phase": "main",
+        "status": "running",
+        "started_at": timezone.now().isoformat(),
+        "finished_at": None,
+        "request_ids": [],
+        "note": "",
+    }
+    Operation.objects.create(
+        instance=instance,
+        team=team,
+        kind=Kind.DEPLOY,
+        status=OperationStatus.RUNNING,
+        source=Source.API,
+        steps=[first],
+    )
+    page = signed_in(alice).get(f"/instances/{instance.public_id}/").content.decode()
+    assert page.count("to come") == len(steps) - 1
+    assert str(steps[-1].title) in page
+    # The timeline comes before the host's details.
+    assert page.index('id="timeline"') < page.index('id="host-title"')
