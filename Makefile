@@ -46,8 +46,8 @@ run: install
 # Browser tests drive Debian's Chromium; it is installed from the distribution when missing
 # (never a browser downloaded by a test tool). CJK fonts let Chinese pages render in it.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; } || { \
+	  echo "Installing Debian's chromium and CJK fonts for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
 
