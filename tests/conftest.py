@@ -116,6 +116,18 @@ def _test_settings() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _default_language_and_time_zone() -> Iterator[None]:
+    """A request activates its user's language and time zone in the thread (the middleware
+    does not undo it): the next test starts from the defaults again."""
+    from django.conf import settings
+    from django.utils import timezone, translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
     from django.core.cache import cache
 
