@@ -180,3 +180,15 @@ def test_an_operation_under_way_shows_its_steps_to_come_near_the_top(alice, team
     assert str(steps[-1].title) in page
     # The timeline comes before the host's details.
     assert page.index('id="timeline"') < page.index('id="host-title"')
+
+
+def test_a_stopped_hosts_endpoint_is_not_a_link(alice, team) -> None:
+    stopped = make_instance(
+        team,
+        status=Status.STOPPED,
+        stopped_mode=StopMode.STOP_CHARGING,
+        webui_endpoint="http://203.0.113.7:7860",
+    )
+    page = signed_in(alice).get(f"/instances/{stopped.public_id}/").content.decode()
+    assert 'href="http://203.0.113.7:7860"' not in page
+    assert "http://203.0.113.7:7860" in page and "answers while the host runs" in page
