@@ -152,3 +152,13 @@ def test_the_resize_dialog_gives_each_types_vcpus_memory_and_price(sim, team, br
     options = re.findall(r'<option value="(ecs\.[^"]+)"[^>]*>([^<]+)</option>', page)
     assert options and all("vCPU" in text and "GiB" in text for _v, text in options)
     assert any(re.search(r"[\d.]+ CNY per hour", text) for _v, text in options)
+
+
+def test_region_and_zone_names_follow_the_pages_language(sim, browser) -> None:
+    zone, _type = offer()
+    english = browser.get(f"/instances/new/?region=cn-hangzhou&zone={zone}").content.decode()
+    assert "China East 1 (Hangzhou)" in english and "Hangzhou Zone" in english
+    assert "华东1\uff08杭州\uff09" not in english
+    browser.post("/account/language/", {"language": "zh-hans", "next": "/"})
+    chinese = browser.get(f"/instances/new/?region=cn-hangzhou&zone={zone}").content.decode()
+    assert "华东1\uff08杭州\uff09" in chinese and "杭州 可用区" in chinese
