@@ -30,7 +30,7 @@ from cloud import CloudError
 from instances import catalog
 from instances.api.filters import InstanceFilter
 from instances.api.views import active_lifecycle_prefetch
-from instances.forms import InstanceForm
+from instances.forms import InstanceForm, disk_and_bandwidth
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
 from instances.selectors import visible_instance
 from instances.services import reveal_credentials
@@ -178,9 +178,11 @@ def _summary(form: InstanceForm, data: Any) -> dict[str, Any]:
                 charge_type=charge_type,
                 period=period,
                 period_unit="Month",
+                **disk_and_bandwidth(data),
             )
         )
     return {
+        **disk_and_bandwidth(data),
         "name": data.get("name", ""),
         "region": region,
         "zone": zone,

@@ -162,3 +162,32 @@ def test_region_and_zone_names_follow_the_pages_language(sim, browser) -> None:
     browser.post("/account/language/", {"language": "zh-hans", "next": "/"})
     chinese = browser.get(f"/instances/new/?region=cn-hangzhou&zone={zone}").content.decode()
     assert "华东1\uff08杭州\uff09" in chinese and "杭州 可用区" in chinese
+
+
+def test_the_system_disk_and_bandwidth_are_chosen_with_their_price(sim, browser) -> None:
+    def total(**changes) -> float:
+        page = browser.post("/instances/new/summary/", form_data(**changes)).content.decode()
+        found = re.search(r'<p class="summary-total">([\d.]+) CNY per hour', page)
+        assert found, page
+        return float(found.group(1))
+
+    base = total()
+    bigger = total(system_disk_size="1000", bandwidth_out="50")
+    assert bigger > base
+    assert (
+        "1000 GB cloud_essd, 50 Mbit/s"
+        in browser.post(
+            "/instances/new/summary/", form_data(system_disk_size="1000", bandwidth_out="50")
+        ).content.decode()
+    )
+
+    browser.post(
+        "/instances/new/",
+        form_data(name="disk-choice", system_disk_category="cloud_ssd", system_disk_size="500"),
+    )
+    created = ServiceInstance.objects.get(name="disk-choice")
+    assert (created.system_disk_category, created.system_disk_size, created.bandwidth_out) == (
+        "cloud_ssd",
+        500,
+        10,
+    )
