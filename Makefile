@@ -38,6 +38,7 @@ run: install
 	$(BIN)/python manage.py compile_translations && \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py bootstrap_admin && \
+	$(BIN)/python manage.py reset_process_metrics >/dev/null && \
 	echo "" && \
 	echo "nestops is starting: http://127.0.0.1:$(NESTOPS_PORT)/  (cloud: $(NESTOPS_CLOUD); Ctrl-C stops everything)" && \
 	echo "" && \
@@ -46,8 +47,8 @@ run: install
 # Browser tests drive Debian's Chromium; it is installed from the distribution when missing
 # (never a browser downloaded by a test tool). CJK fonts let Chinese pages render in it.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; } || { \
+	  echo "Installing Debian's chromium and CJK fonts for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
 

@@ -166,6 +166,8 @@ class AuditAction(models.TextChoices):
     SOURCE_TOKEN_SET = "source_token.set", _("Model site token set")
     SOURCE_TOKEN_DELETED = "source_token.deleted", _("Model site token deleted")
     WEBUI_HANDOFF = "webui.handoff", _("WebUI opened through the gateway")
+    CHANNEL_CHANGED = "channel.changed", _("Notification channel changed")
+    FILE_SETTINGS_CHANGED = "file_settings.changed", _("Download settings changed")
 
 
 class AuditEvent(models.Model):

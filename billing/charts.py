@@ -20,8 +20,8 @@ PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f
 OTHER = "#9aa3ad"
 MAX_SERIES = len(PALETTE)
 
-WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 56, 8, 12, 28
+WIDTH, HEIGHT = 720, 274
+LEFT, RIGHT, TOP, BOTTOM = 56, 8, 26, 28
 
 
 @dataclass
@@ -117,6 +117,15 @@ def render_svg(chart: DailyChart, *, title: str) -> SafeString:
         y = TOP + plot_h - float(value / top) * plot_h
         svg.add("line", x1=LEFT, y1=y, x2=WIDTH - RIGHT, y2=y, css_class="grid")
         svg.add("text", _amount(value), x=LEFT - 6, y=y + 4, css_class="axis", text_anchor="end")
+    # The axis says what its numbers are.
+    svg.add(
+        "text",
+        _("%(currency)s per day") % {"currency": chart.currency},
+        x=4,
+        y=12,
+        css_class="axis",
+        text_anchor="start",
+    )
     _draw_bars(svg, chart, top)
     return svg.render()
 
@@ -149,7 +158,8 @@ def _draw_bars(svg: Svg, chart: DailyChart, top: Decimal) -> None:
         if index % label_every == 0:
             svg.add(
                 "text",
-                date_format(day, "n/j"),
+                # Translators: a Django date format for the chart's days, e.g. "Dec 4".
+                date_format(day, _("M j")),
                 x=x + bar_w / 2,
                 y=HEIGHT - 8,
                 css_class="axis",

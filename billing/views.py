@@ -29,6 +29,7 @@ from billing.models import Basis
 from budgets.selectors import budget_status
 from cloud import CloudError
 from instances import catalog
+from instances.forms import disk_and_bandwidth
 from instances.models import ChargeType, ServiceInstance
 
 CHART_DAYS = 30
@@ -101,9 +102,7 @@ def wizard_estimate(data: Any) -> dict[str, Any]:
                 region=region,
                 zone=zone,
                 instance_type=instance_type,
-                system_disk_category="cloud_essd",
-                system_disk_size=200,
-                bandwidth_out=10,
+                **disk_and_bandwidth(data),
                 charge_type=charge_type,
                 period=period,
                 period_unit="Month",

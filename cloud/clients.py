@@ -25,6 +25,7 @@ from django.conf import settings
 from requests import RequestException
 
 from cloud.errors import CloudError, InvalidRequest, Transient, classify
+from cloud.telemetry import count_call
 
 logger = logging.getLogger("cloud")
 
@@ -171,6 +172,19 @@ def call(
     With ``dry_run`` the cloud's ``DryRunOperation`` answer is the success value ``{}``.
     """
     method = getattr(client(product, region), f"{_snake(action)}_with_options")
+    started = time.monotonic()
+    try:
+        data = _call(method, request, product, region, action, dry_run=dry_run)
+    except CloudError as error:
+        count_call(product.name, action, time.monotonic() - started, error.code)
+        raise
+    count_call(product.name, action, time.monotonic() - started)
+    return data
+
+
+def _call(
+    method: Any, request: Any, product: Product, region: str, action: str, *, dry_run: bool
+) -> dict[str, Any]:
     started = time.monotonic()
     try:
         response = method(request, RuntimeOptions())

@@ -44,6 +44,7 @@ class Zone:
     zone_id: str
     region_id: str
     local_name: str
+    english_name: str
     offered: tuple[str, ...]
     closed: frozenset[str]
 
@@ -52,6 +53,7 @@ class Zone:
 class Region:
     region_id: str
     local_name: str
+    english_name: str
     endpoint: str
     id_prefix: str
     zones: tuple[Zone, ...]
@@ -103,6 +105,7 @@ class Catalog:
                     zone_id=raw_zone["zone_id"],
                     region_id=raw["region_id"],
                     local_name=raw_zone["local_name"],
+                    english_name=raw_zone.get("english_name") or raw_zone["zone_id"],
                     offered=offered,
                     closed=frozenset(zone_stock.get("closed", ())),
                 )
@@ -115,6 +118,7 @@ class Catalog:
             self.regions[raw["region_id"]] = Region(
                 region_id=raw["region_id"],
                 local_name=raw["local_name"],
+                english_name=raw.get("english_name") or raw["region_id"],
                 endpoint=raw["endpoint"],
                 id_prefix=raw["id_prefix"],
                 zones=tuple(zones),

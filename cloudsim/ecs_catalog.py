@@ -14,14 +14,23 @@ if TYPE_CHECKING:
     from cloudsim.simulator import Simulator
 
 
+# AcceptLanguage picks the language of LocalName, as the real API does (zh-CN by default).
+LANGUAGES = ("zh-CN", "en-US", "ja")
+
+
+def _english(call: Call) -> bool:
+    return call.params.text("AcceptLanguage", default="zh-CN", choices=LANGUAGES) != "zh-CN"
+
+
 @action("Ecs", "DescribeRegions", mutates=False)
 def describe_regions(sim: Simulator, call: Call) -> dict[str, Any]:
+    english = _english(call)
     return {
         "Regions": {
             "Region": [
                 {
                     "RegionId": region.region_id,
-                    "LocalName": region.local_name,
+                    "LocalName": region.english_name if english else region.local_name,
                     "RegionEndpoint": region.endpoint,
                     "Status": "available",
                 }
@@ -34,12 +43,13 @@ def describe_regions(sim: Simulator, call: Call) -> dict[str, Any]:
 @action("Ecs", "DescribeZones", mutates=False)
 def describe_zones(sim: Simulator, call: Call) -> dict[str, Any]:
     region = sim.catalog.region(call.params.required("RegionId"))
+    english = _english(call)
     zones = []
     for zone in region.zones:
         zones.append(
             {
                 "ZoneId": zone.zone_id,
-                "LocalName": zone.local_name,
+                "LocalName": zone.english_name if english else zone.local_name,
                 "ZoneType": "AvailabilityZone",
                 "AvailableInstanceTypes": {"InstanceTypes": list(zone.offered)},
                 "AvailableResourceCreation": {

@@ -42,8 +42,10 @@ def forget_model(instance: ServiceInstance, path: str) -> None:
     ModelFile.objects.filter(instance=instance, path=path).delete()
 
 
-def record_preview(instance: ServiceInstance, path: str) -> None:
-    ModelFile.objects.filter(instance=instance, path=path).update(has_preview=True)
+def record_preview(instance: ServiceInstance, path: str, thumbnail: bytes = b"") -> None:
+    ModelFile.objects.filter(instance=instance, path=path).update(
+        has_preview=True, preview_thumbnail=thumbnail
+    )
 
 
 def record_downloaded_preview(instance: ServiceInstance, image_path: str) -> None:
@@ -106,6 +108,8 @@ def replace_inventory(
         row.size_bytes = size
         row.modified_at = modified
         row.has_preview = preview
+        if not preview:
+            row.preview_thumbnail = b""
         row.save()
 
     names: dict[str, tuple[str, str]] = {}

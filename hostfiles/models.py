@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -54,6 +56,9 @@ class ModelFile(models.Model):
     size_bytes = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     has_preview = models.BooleanField(_("has a preview"), default=False)
+    # A small PNG of the preview when it was set through nestops (a preview found on the host
+    # is only known to exist).
+    preview_thumbnail = models.BinaryField(_("preview thumbnail"), blank=True, default=b"")
     source_url = models.CharField(_("downloaded from"), max_length=2000, blank=True)
     modified_at = models.DateTimeField(_("modified on the host"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -74,6 +79,12 @@ class ModelFile(models.Model):
     @property
     def folder(self) -> str:
         return self.path.rpartition("/")[0]
+
+    @property
+    def thumbnail_data_url(self) -> str:
+        if not self.preview_thumbnail:
+            return ""
+        return "data:image/png;base64," + base64.b64encode(bytes(self.preview_thumbnail)).decode()
 
 
 class Extension(models.Model):
@@ -169,3 +180,72 @@ class DownloadSecret(models.Model):
 
     def __str__(self) -> str:
         return f"URL with credentials of {self.operation_id}"
+
+
+class HostDisk(models.Model):
+    """The space on a host's WebUI disk, as its last inventory or download progress read it."""
+
+    instance = models.OneToOneField(
+        ServiceInstance, on_delete=models.CASCADE, related_name="disk", primary_key=True
+    )
+    free_bytes = models.PositiveBigIntegerField(_("free (bytes)"))
+    total_bytes = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read"))
+
+    class Meta:
+        verbose_name = _("host disk")
+        verbose_name_plural = _("host disks")
+
+    def __str__(self) -> str:
+        return f"disk of {self.instance_id}: {self.free_bytes} bytes free"
+
+
+class DismissedFailure(models.Model):
+    """A failed file operation someone has read: the Models tab no longer lists it."""
+
+    operation = models.OneToOneField(
+        "operations.Operation",
+        on_delete=models.CASCADE,
+        related_name="dismissal",
+        primary_key=True,
+    )
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    dismissed_at = models.DateTimeField(_("dismissed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dismissed failure")
+        verbose_name_plural = _("dismissed failures")
+
+    def __str__(self) -> str:
+        return f"dismissed failure of {self.operation_id}"
+
+
+class TeamFileSettings(models.Model):
+    """A team's download settings: the GitHub mirror its hosts clone extensions through (empty:
+    the server's ``NESTOPS_GITHUB_MIRROR``)."""
+
+    team = models.OneToOneField(
+        Team, on_delete=models.CASCADE, related_name="file_settings", primary_key=True
+    )
+    github_mirror = models.CharField(_("GitHub mirror"), max_length=300, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("download settings")
+        verbose_name_plural = _("download settings")
+
+    def __str__(self) -> str:
+        return f"download settings of {self.team}"

@@ -100,3 +100,14 @@ def check_preview_png(png: bytes) -> None:
     with _open(png) as image:
         if image.format != "PNG":
             raise _refused(_("The preview is not a PNG of at most 24 KB."), "invalid_preview")
+
+
+THUMBNAIL_SIDE = 96
+
+
+def make_thumbnail(png: bytes) -> bytes:
+    """A small PNG of a preview (``THUMBNAIL_SIDE`` pixels at most) the Models tab shows."""
+    with _open(png) as image:
+        picture = image.convert("RGBA")
+    picture.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    return _png(picture)

@@ -359,12 +359,36 @@ def validate_git_ref(ref: str) -> str:
     return ref
 
 
-def clone_url(url: str) -> str:
-    """Where the host clones from: GitHub URLs go through NESTOPS_GITHUB_MIRROR when it is set."""
-    mirror = settings.NESTOPS_GITHUB_MIRROR
+def clone_url(url: str, mirror: str | None = None) -> str:
+    """Where the host clones from: GitHub URLs go through the team's ``mirror`` when given,
+    else through NESTOPS_GITHUB_MIRROR when it is set."""
+    mirror = mirror or settings.NESTOPS_GITHUB_MIRROR
     if mirror and (urlsplit(url).hostname or "").lower() == "github.com":
         return mirror + url
     return url
+
+
+def validate_mirror(value: str) -> str:
+    """A mirror prefix: an https:// URL (http:// only with private URLs allowed) without
+    credentials, query or fragment, that the outbound address policy allows; ends with ``/``."""
+    value = value.strip()
+    if not value:
+        return ""
+    if not value.endswith("/"):
+        value += "/"
+    schemes = ("http", "https") if settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS else ("https",)
+    try:
+        addresses.check_url(
+            value, allow_private=settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS, schemes=schemes
+        )
+    except addresses.AddressRefused as exc:
+        raise _fail(
+            _("This mirror cannot be used: %(reason)s.") % {"reason": exc}, "invalid_mirror"
+        ) from None
+    parts = urlsplit(value)
+    if parts.query or parts.fragment or len(value) > 300:
+        raise _fail(_("Give the mirror's prefix, e.g. https://ghproxy.example/."), "invalid_mirror")
+    return value
 
 
 def redact_url(url: str) -> str:

@@ -21,7 +21,13 @@ from accounts.models import AuditAction, AuditEvent, Team
 from accounts.requester import Requester
 from hostfiles import previews
 from hostfiles import rules as file_rules
-from hostfiles.models import DownloadSecret, Extension, ModelFile, SourceToken
+from hostfiles.models import (
+    DownloadSecret,
+    Extension,
+    ModelFile,
+    SourceToken,
+    TeamFileSettings,
+)
 from instances.models import ServiceInstance
 from nestops.url_credentials import redact_url
 from operations.models import Kind, Operation
@@ -169,14 +175,25 @@ def request_preview(
         kind=Kind.SET_PREVIEW,
         params=params,
         requester=requester,
-        state={"preview_png": base64.b64encode(png).decode("ascii")},
+        state={
+            "preview_png": base64.b64encode(png).decode("ascii"),
+            "thumbnail_png": base64.b64encode(previews.make_thumbnail(png)).decode("ascii"),
+        },
     )
 
 
 # --- extensions ------------------------------------------------------------------------------
 
 
-def extension_params(*, url: str, name: str = "", ref: str = "") -> dict[str, str]:
+def github_mirror(team_id: int) -> str:
+    """The GitHub mirror of the team's hosts: its own setting, else NESTOPS_GITHUB_MIRROR."""
+    row = TeamFileSettings.objects.filter(team_id=team_id).first()
+    return row.github_mirror if row is not None and row.github_mirror else ""
+
+
+def extension_params(
+    *, url: str, name: str = "", ref: str = "", mirror: str = ""
+) -> dict[str, str]:
     values = _collect(
         {
             "url": lambda: file_rules.validate_extension_url(url),
@@ -187,7 +204,7 @@ def extension_params(*, url: str, name: str = "", ref: str = "") -> dict[str, st
     values.update(_collect({"name": lambda: file_rules.validate_extension_name(chosen)}))
     return {
         "url": values["url"],
-        "fetch_url": file_rules.clone_url(values["url"]),
+        "fetch_url": file_rules.clone_url(values["url"], mirror or None),
         "name": values["name"],
         "ref": values["ref"],
         "target": f"extension:{values['name']}",
@@ -203,7 +220,9 @@ def request_extension_install(
     restart_webui: bool = True,
     requester: Requester,
 ) -> tuple[Operation, bool]:
-    params: dict[str, Any] = extension_params(url=url, name=name, ref=ref)
+    params: dict[str, Any] = extension_params(
+        url=url, name=name, ref=ref, mirror=github_mirror(instance.team_id)
+    )
     if Extension.objects.filter(instance=instance, name=params["name"]).exists() and not _is_retry(
         requester
     ):
@@ -240,6 +259,7 @@ def request_extension_update(
         url=extension.remote_url,
         name=extension.name,
         ref=extension.ref if ref is None else ref,
+        mirror=github_mirror(extension.instance.team_id),
     )
     params.update(extension=extension.public_id, restart_webui=bool(restart_webui))
     return request_operation(
@@ -316,3 +336,23 @@ def delete_source_token(*, team: Team, provider: str, requester: Requester) -> b
                 remote_addr=requester.address,
             )
     return bool(deleted)
+
+
+def set_github_mirror(*, team: Team, mirror: str, requester: Requester) -> TeamFileSettings:
+    """The team's GitHub mirror (empty: the server's default), checked as an outbound URL."""
+    mirror = _collect({"github_mirror": lambda: file_rules.validate_mirror(mirror)})[
+        "github_mirror"
+    ]
+    with transaction.atomic():
+        row, _created = TeamFileSettings.objects.update_or_create(
+            team=team, defaults={"github_mirror": mirror, "updated_by": requester.user}
+        )
+        AuditEvent.objects.create(
+            actor=requester.user,
+            team=team,
+            action=AuditAction.FILE_SETTINGS_CHANGED,
+            target=team.slug,
+            details={"github_mirror": mirror},
+            remote_addr=requester.address,
+        )
+    return row

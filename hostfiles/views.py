@@ -1,13 +1,16 @@
 """The instance page's Models & extensions tab: what the host holds and what runs on it, and
-the forms that download, delete, preview, install, update and remove (each an operation)."""
+the forms that download, delete, preview, install, update and remove (each an operation); and
+the team's model site tokens page (set, replace, remove; never shown back)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,18 +18,29 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts.models import Role, Team
 from accounts.permissions import has_role, require_role
+from accounts.preferences import current_team
 from accounts.requester import Requester, Source
 from hostfiles import services as host_files
+from hostfiles.activity import dismiss_failure, host_file_activity, request_retry
 from hostfiles.forms import DownloadForm, ExtensionForm, PreviewForm
-from hostfiles.models import Extension, ModelFile, ModelKind
+from hostfiles.models import (
+    TOKEN_PROVIDER_DOMAINS,
+    Extension,
+    HostDisk,
+    ModelFile,
+    ModelKind,
+    SourceToken,
+    TeamFileSettings,
+    TokenProvider,
+)
 from hostfiles.selectors import extensions_on, model_files_on
 from instances.models import ServiceInstance, Status
 from instances.selectors import visible_instance
 from nestops.http import is_htmx
-from operations.models import HOST_FILE_KINDS, Operation
-from operations.services import OperationRefused
+from operations.models import HOST_FILE_KINDS, Operation, OperationStatus
+from operations.services import InvalidRequest, OperationRefused
 
 PAGE_SIZE = 100
 # Both forms have a "url" field (named as in the API); their element ids must still differ.
@@ -42,24 +56,24 @@ def _page_context(request: HttpRequest, instance: ServiceInstance, **forms: Any)
         models = models.filter(kind=kind)
     if search:
         models = models.filter(Q(path__icontains=search) | Q(public_id=search))
-    working = list(
-        Operation.objects.active()
-        .filter(instance=instance, kind__in=HOST_FILE_KINDS)
-        .select_related("actor")
-        .order_by("created_at")
-    )
+    activity = host_file_activity(instance)
+    order = "size" if request.GET.get("order") == "size" else ""
+    ordering = ("-size_bytes", "path") if order else ("kind", "path")
     return {
         "instance": instance,
-        "models": Paginator(models.order_by("kind", "path"), PAGE_SIZE).get_page(
+        "models": Paginator(models.order_by(*ordering), PAGE_SIZE).get_page(
             request.GET.get("page")
         ),
+        "order": order,
+        "disk": HostDisk.objects.filter(instance=instance).first(),
         "extensions": extensions_on(instance).order_by("name"),
-        "working": working,
-        "live": bool(working),
+        "activity": activity,
+        "live": any(item.operation.is_active for item in activity),
         "kinds": ModelKind.choices,
         "kind": kind,
         "q": search,
-        "can_act": has_role(request.user, instance.team, Role.OPERATOR),
+        "can_act": instance.status != Status.DELETED
+        and has_role(request.user, instance.team, Role.OPERATOR),
         "running": instance.status == Status.RUNNING,
         "download_form": forms.get("download_form") or DownloadForm(auto_id=DOWNLOAD_IDS),
         "extension_form": forms.get("extension_form") or ExtensionForm(auto_id=EXTENSION_IDS),
@@ -199,3 +213,121 @@ def extension_action(
             ),
         )
     raise Http404
+
+
+@login_required
+@require_POST
+def activity_action(
+    request: HttpRequest, public_id: str, operation_id: str, action: str
+) -> HttpResponse:
+    """``retry`` or ``dismiss`` a failed file operation of the instance."""
+    instance = visible_instance(request.user, public_id)
+    require_role(request.user, instance.team, Role.OPERATOR)
+    operation = get_object_or_404(
+        Operation,
+        instance=instance,
+        public_id=operation_id,
+        kind__in=HOST_FILE_KINDS,
+        status=OperationStatus.FAILED,
+    )
+    if action == "retry":
+        return _requested(
+            request,
+            public_id,
+            lambda: request_retry(operation=operation, **_asked_by(request)),
+        )
+    if action == "dismiss":
+        dismiss_failure(operation=operation, **_asked_by(request))
+        return redirect("hostfiles:files", public_id=public_id)
+    raise Http404
+
+
+# --- the team's model site tokens --------------------------------------------------------
+
+
+def _save_token(request: HttpRequest, team: Team) -> None:
+    provider = request.POST.get("provider", "")
+    if provider not in TokenProvider.values:
+        messages.error(request, _("Choose Civitai, Hugging Face or ModelScope."))
+        return
+    label = TokenProvider(provider).label
+    requester = Requester.of(request, source=Source.DASHBOARD)
+    if request.POST.get("remove"):
+        host_files.delete_source_token(team=team, provider=provider, requester=requester)
+        messages.success(request, _("The %(site)s token was removed.") % {"site": label})
+        return
+    try:
+        host_files.set_source_token(
+            team=team, provider=provider, token=request.POST.get("token", ""), requester=requester
+        )
+    except ValidationError as exc:
+        messages.error(request, f"{label}: {' '.join(exc.messages)}")
+        return
+    messages.success(request, _("The %(site)s token was saved.") % {"site": label})
+
+
+@login_required
+def model_site_tokens(request: HttpRequest) -> HttpResponse:
+    """Members see which tokens are set, by whom and when; team admins set and remove them."""
+    team = current_team(request)
+    is_admin = team is not None and has_role(request.user, team, Role.ADMIN)
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied(_("Only team admins manage the model site tokens."))
+        _save_token(request, team)
+        return redirect("hostfiles:tokens")
+    rows = {}
+    if team is not None:
+        rows = {
+            row.provider: row
+            for row in SourceToken.objects.filter(team=team).select_related("updated_by")
+        }
+    providers = [
+        {
+            "value": value,
+            "label": label,
+            "domains": ", ".join(TOKEN_PROVIDER_DOMAINS[value]),
+            "row": rows.get(value),
+        }
+        for value, label in TokenProvider.choices
+    ]
+    return render(
+        request,
+        "hostfiles/tokens.html",
+        {"team": team, "is_admin": is_admin, "providers": providers},
+    )
+
+
+@login_required
+def download_settings(request: HttpRequest) -> HttpResponse:
+    """The team's GitHub mirror (team admins set it) and the server's download limits."""
+    team = current_team(request)
+    is_admin = team is not None and has_role(request.user, team, Role.ADMIN)
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied(_("Only team admins change the download settings."))
+        try:
+            host_files.set_github_mirror(
+                team=team,
+                mirror=request.POST.get("github_mirror", ""),
+                requester=Requester.of(request, source=Source.DASHBOARD),
+            )
+        except InvalidRequest as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The download settings were saved."))
+        return redirect("hostfiles:download-settings")
+    row = TeamFileSettings.objects.filter(team=team).first() if team is not None else None
+    return render(
+        request,
+        "hostfiles/download_settings.html",
+        {
+            "team": team,
+            "is_admin": is_admin,
+            "github_mirror": row.github_mirror if row is not None else "",
+            "server_mirror": settings.NESTOPS_GITHUB_MIRROR,
+            "max_bytes": settings.NESTOPS_DOWNLOAD_MAX_BYTES,
+            "extension_hosts": ", ".join(settings.NESTOPS_EXTENSION_HOSTS),
+            "suffixes": " ".join(settings.NESTOPS_MODEL_EXTENSIONS),
+        },
+    )

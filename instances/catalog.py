@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cloud import ecs
@@ -29,18 +30,29 @@ def _cached(key: str, ttl: int, compute: Callable[[], T]) -> T:
     return found
 
 
+def cloud_language() -> str:
+    """The cloud's AcceptLanguage for the page's language: region and zone names follow it."""
+    return "zh-CN" if (get_language() or "").startswith("zh") else "en-US"
+
+
 def regions() -> list[ecs.Region]:
-    found = _cached("catalog:regions", settings.NESTOPS_CATALOG_TTL_SECONDS, ecs.describe_regions)
+    language = cloud_language()
+    found = _cached(
+        f"catalog:regions:{language}",
+        settings.NESTOPS_CATALOG_TTL_SECONDS,
+        lambda: ecs.describe_regions(accept_language=language),
+    )
     if settings.NESTOPS_REGIONS:
         return [r for r in found if r.region_id in settings.NESTOPS_REGIONS]
     return found
 
 
 def zones(region: str) -> list[ecs.Zone]:
+    language = cloud_language()
     return _cached(
-        f"catalog:zones:{region}",
+        f"catalog:zones:{region}:{language}",
         settings.NESTOPS_CATALOG_TTL_SECONDS,
-        lambda: ecs.describe_zones(region),
+        lambda: ecs.describe_zones(region, accept_language=language),
     )
 
 

@@ -17,6 +17,40 @@ from instances.services import NewInstance
 PERIOD_CHOICES = [(str(p), str(p)) for p in validation.PREPAID_PERIODS["Month"]]
 
 
+# The system disk and bandwidth a host may have (the API's serializer takes the same ranges).
+DISK_CATEGORIES = [
+    ("cloud_essd", gettext_lazy("ESSD (enhanced SSD)")),
+    ("cloud_ssd", gettext_lazy("Standard SSD")),
+    ("cloud_efficiency", gettext_lazy("Ultra disk")),
+]
+DISK_SIZE_RANGE = (40, 2048)
+BANDWIDTH_RANGE = (1, 100)
+DEFAULT_DISK: dict[str, Any] = {
+    "system_disk_category": "cloud_essd",
+    "system_disk_size": 200,
+    "bandwidth_out": 10,
+}
+
+
+def disk_and_bandwidth(data: Any) -> dict[str, Any]:
+    """The wizard's disk and bandwidth choices from its (not yet validated) data, each one the
+    default when it is missing or out of range: what the summary and the estimate price."""
+    chosen = dict(DEFAULT_DISK)
+    if data.get("system_disk_category") in dict(DISK_CATEGORIES):
+        chosen["system_disk_category"] = data["system_disk_category"]
+    for field, (low, high) in (
+        ("system_disk_size", DISK_SIZE_RANGE),
+        ("bandwidth_out", BANDWIDTH_RANGE),
+    ):
+        try:
+            value = int(data.get(field) or chosen[field])
+        except (TypeError, ValueError):
+            continue
+        if low <= value <= high:
+            chosen[field] = value
+    return chosen
+
+
 class InstanceForm(forms.Form):
     """The create wizard. Field names match the API's so that errors read the same."""
 
@@ -66,6 +100,28 @@ class InstanceForm(forms.Form):
     vswitch_id = forms.CharField(label=gettext_lazy("vSwitch id"), required=False)
     public_access = forms.BooleanField(
         label=gettext_lazy("Open the WebUI to the whole internet"), required=False
+    )
+    system_disk_category = forms.ChoiceField(
+        label=gettext_lazy("System disk"),
+        choices=DISK_CATEGORIES,
+        initial=DEFAULT_DISK["system_disk_category"],
+        required=False,
+    )
+    system_disk_size = forms.IntegerField(
+        label=gettext_lazy("System disk size (GB)"),
+        min_value=DISK_SIZE_RANGE[0],
+        max_value=DISK_SIZE_RANGE[1],
+        initial=DEFAULT_DISK["system_disk_size"],
+        required=False,
+        help_text=gettext_lazy("Models live on it: a checkpoint takes 2 to 7 GB."),
+    )
+    bandwidth_out = forms.IntegerField(
+        label=gettext_lazy("Outbound bandwidth (Mbit/s)"),
+        min_value=BANDWIDTH_RANGE[0],
+        max_value=BANDWIDTH_RANGE[1],
+        initial=DEFAULT_DISK["bandwidth_out"],
+        required=False,
+        help_text=gettext_lazy("How fast images leave the host; downloads to it are not limited."),
     )
     host_password = forms.CharField(
         label=gettext_lazy("Host login password (optional)"),
@@ -173,6 +229,11 @@ class InstanceForm(forms.Form):
             public_access=bool(data.get("public_access")),
             host_password=data.get("host_password", ""),
             webui_language=data.get("webui_language", ""),
+            # Left empty: the defaults (200 GB ESSD, 10 Mbit/s).
+            system_disk_category=data.get("system_disk_category")
+            or DEFAULT_DISK["system_disk_category"],
+            system_disk_size=data.get("system_disk_size") or DEFAULT_DISK["system_disk_size"],
+            bandwidth_out=data.get("bandwidth_out") or DEFAULT_DISK["bandwidth_out"],
         )
 
 

@@ -51,6 +51,7 @@ class NewInstance:
     period: int | None = None
     period_unit: str = ""
     auto_renew: bool = False
+    system_disk_category: str = "cloud_essd"
     system_disk_size: int = 200
     bandwidth_out: int = 10
     vpc_cidr: str = "192.168.0.0/16"
@@ -91,6 +92,7 @@ def create_instance(*, spec: NewInstance, requester: Requester) -> ServiceInstan
             period=spec.period if prepaid else None,
             period_unit=(spec.period_unit or "Month") if prepaid else "",
             auto_renew=spec.auto_renew if prepaid else False,
+            system_disk_category=spec.system_disk_category,
             system_disk_size=spec.system_disk_size,
             bandwidth_out=spec.bandwidth_out,
             vpc_cidr="" if existing_network else spec.vpc_cidr,

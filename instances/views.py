@@ -30,7 +30,7 @@ from cloud import CloudError
 from instances import catalog
 from instances.api.filters import InstanceFilter
 from instances.api.views import active_lifecycle_prefetch
-from instances.forms import InstanceForm
+from instances.forms import InstanceForm, disk_and_bandwidth
 from instances.models import ChargeType, ServiceInstance, Status, StopMode
 from instances.selectors import visible_instance
 from instances.services import reveal_credentials
@@ -38,6 +38,7 @@ from nestops.errors import Refused
 from nestops.http import is_htmx
 from operations.models import Kind, Operation
 from operations.services import OperationRefused, request_deploy, request_operation
+from operations.stops import stop_causes
 
 PAGE_SIZE = 50
 TIMELINE_LENGTH = 20
@@ -63,9 +64,11 @@ def instance_list(request: HttpRequest) -> HttpResponse:
     chosen = {key: request.GET.get(key, "").strip() for key in ("status", "region", "search")}
     page = Paginator(instances, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
+    causes = stop_causes(rows)
     for row in rows:
         # "idle for 23 min, stops in 7 min": from the evaluation joined to the row.
         row.idle = idle_status(row, related(row, "idle_evaluation"))
+        row.stopped_by = causes.get(row.pk, "")
     for row_region in {i.region for i in rows}:
         # GPU names come from the cached catalog; an unreachable cloud only hides them.
         with contextlib.suppress(CloudError):
@@ -112,14 +115,10 @@ def _wizard_context(request: HttpRequest, form: InstanceForm) -> dict[str, Any]:
     }
 
 
-def _types_context(
-    region: str, zone: str, charge_type: str, period: str, selected: str
-) -> dict[str, Any]:
-    offers = catalog.offers(region, zone, charge_type) if region and zone else []
-    try:
-        months = int(period)
-    except ValueError:
-        months = 1
+def _priced(
+    offers: list[catalog.Offer], *, region: str, zone: str, charge_type: str, months: int = 1
+) -> list[tuple[catalog.Offer, Any]]:
+    """Each offer with its price, sorted by GPU (model, count), memory, then price."""
     priced = [
         (
             offer,
@@ -136,6 +135,30 @@ def _types_context(
         )
         for offer in offers
     ]
+
+    def order(pair: tuple[catalog.Offer, Any]) -> tuple[Any, ...]:
+        offer, price = pair
+        amount = price.per_month if charge_type == "PrePaid" else price.per_hour
+        return (
+            offer.gpu_spec,
+            offer.gpu_amount,
+            offer.memory_gib,
+            amount if amount is not None else float("inf"),
+            offer.instance_type,
+        )
+
+    return sorted(priced, key=order)
+
+
+def _types_context(
+    region: str, zone: str, charge_type: str, period: str, selected: str
+) -> dict[str, Any]:
+    offers = catalog.offers(region, zone, charge_type) if region and zone else []
+    try:
+        months = int(period)
+    except ValueError:
+        months = 1
+    priced = _priced(offers, region=region, zone=zone, charge_type=charge_type, months=months)
     return {"offers": priced, "selected_type": selected, "charge_type": charge_type}
 
 
@@ -156,9 +179,11 @@ def _summary(form: InstanceForm, data: Any) -> dict[str, Any]:
                 charge_type=charge_type,
                 period=period,
                 period_unit="Month",
+                **disk_and_bandwidth(data),
             )
         )
     return {
+        **disk_and_bandwidth(data),
         "name": data.get("name", ""),
         "region": region,
         "zone": zone,
@@ -282,16 +307,25 @@ def _detail_context(
     )
     for operation in operations:
         operation.timeline_log = logs.get(operation.pk)
-    can_act = has_role(request.user, instance.team, Role.OPERATOR)
+    # A deleted host keeps its page for the record: nothing on it can be acted on.
+    can_act = instance.status != Status.DELETED and has_role(
+        request.user, instance.team, Role.OPERATOR
+    )
+    instance.stopped_by = stop_causes([instance]).get(instance.pk, "")
     active = [o for o in operations if o.is_active]
     resize_offers = []
     if full and can_act and instance.status == Status.STOPPED and not instance.is_prepaid:
         with contextlib.suppress(CloudError):  # the page renders even if the cloud is down
-            resize_offers = [
-                o
-                for o in catalog.offers(instance.region, instance.zone, instance.charge_type)
-                if o.instance_type != instance.instance_type
-            ]
+            resize_offers = _priced(
+                [
+                    o
+                    for o in catalog.offers(instance.region, instance.zone, instance.charge_type)
+                    if o.instance_type != instance.instance_type
+                ],
+                region=instance.region,
+                zone=instance.zone,
+                charge_type=instance.charge_type,
+            )
     return {
         "instance": instance,
         "billing": billing_pages.instance_card(instance) if full else None,

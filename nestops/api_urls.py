@@ -11,6 +11,7 @@ from autostop.api.schedules import ScheduleView
 from autostop.api.views import IdlePolicyView, SnoozeView, TeamIdleSettingsView
 from billing.api.views import CostsView, EstimateView
 from budgets.api.views import BudgetViewSet
+from hostfiles.api.activity import FileActivityView
 from hostfiles.api.views import (
     ExtensionViewSet,
     InventoryRefreshView,
@@ -73,6 +74,11 @@ host_file_urls = [
         f"{on_instance}extensions/<str:extension_id>/update/",
         ExtensionViewSet.as_view({"post": "update_extension"}),
         name="instance-extension-update",
+    ),
+    path(
+        f"{on_instance}files/activity/",
+        FileActivityView.as_view(),
+        name="instance-file-activity",
     ),
     path(
         f"{on_instance}inventory/refresh/",

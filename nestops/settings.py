@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import re
 import secrets
 import zoneinfo
@@ -26,6 +27,12 @@ env = Env()
 restrict_umask()
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = private_directory(Path(env.str("NESTOPS_VAR_DIR", str(BASE_DIR / "var"))))
+# Every process counts what it does (cloud calls) in files here that /metrics adds up
+# (prometheus_client's multiprocess mode): set before anything imports prometheus_client.
+PROMETHEUS_DIR = private_directory(
+    Path(env.str("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus")))
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_DIR)
 
 
 def _embedded_secret_key() -> str:
@@ -85,6 +92,7 @@ INSTALLED_APPS = [
     "autostop",
     "budgets",
     "webgateway",
+    "telemetry",
 ]
 
 MIDDLEWARE = [
@@ -478,6 +486,21 @@ NESTOPS_SCHEDULE_GRACE_MINUTES = env.int(
     "NESTOPS_SCHEDULE_GRACE_MINUTES", 60, minimum=1, maximum=1440
 )
 
+# --- Operators' telemetry: /metrics in Prometheus' format (docs/telemetry.md) ------------------
+# A scraper is let in with this bearer token, or from these addresses (CIDR blocks).
+NESTOPS_METRICS_TOKEN = env.secret("NESTOPS_METRICS_TOKEN")
+NESTOPS_METRICS_ALLOWED_ADDRESSES = env.list(
+    "NESTOPS_METRICS_ALLOWED_ADDRESSES", ["127.0.0.1/32", "::1/128"]
+)
+for _cidr in NESTOPS_METRICS_ALLOWED_ADDRESSES:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"NESTOPS_METRICS_ALLOWED_ADDRESSES contains {_cidr!r}: expected addresses or CIDR "
+            "blocks such as 10.0.0.5 or 10.0.0.0/24."
+        ) from None
+
 # --- Models and extensions on hosts (docs/models-and-extensions.md) ---------------------------
 # File operations (downloads, extension installs, ...) that may run at once on one host.
 NESTOPS_HOST_FILE_OPERATIONS_PER_HOST = env.int(
@@ -488,6 +511,8 @@ NESTOPS_EXTENSION_HOSTS = env.host_names("NESTOPS_EXTENSION_HOSTS", ["github.com
 # A prefix put before GitHub URLs on the host (for hosts in mainland China), e.g.
 # https://ghproxy.example/ makes https://ghproxy.example/https://github.com/owner/repo.git.
 NESTOPS_GITHUB_MIRROR = env.url_prefix("NESTOPS_GITHUB_MIRROR")
+# A host that comes up running (deploy, start, restart, resize) has its files read at once.
+NESTOPS_READ_FILES_WHEN_RUNNING = env.bool("NESTOPS_READ_FILES_WHEN_RUNNING", True)
 NESTOPS_DOWNLOAD_MAX_BYTES = env.size("NESTOPS_DOWNLOAD_MAX_BYTES", 50 * 1024**3)
 NESTOPS_MODEL_EXTENSIONS = [
     extension.lower()

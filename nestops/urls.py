@@ -8,11 +8,14 @@ from django.urls import include, path
 
 from accounts.views import SignInView
 from nestops.health import healthz
+from telemetry import views as telemetry_views
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", telemetry_views.metrics, name="metrics"),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/notifications/", include("notifications.urls")),
     path("account/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("nestops.api_urls", namespace="api")),

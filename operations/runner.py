@@ -130,7 +130,7 @@ class Run:
                     self.schedule(outcome.seconds)
                     return
                 assert isinstance(outcome, Next)
-                self.mark(step.name, "succeeded")
+                self.mark(step.name, "skipped" if outcome.skipped else "succeeded")
                 self.state["index"] += 1
                 self.state.pop("retries", None)
             if self.finished:
@@ -175,7 +175,8 @@ class Run:
             self.state.setdefault("rollback_errors", []).append(f"{code}: {message}")
             self.state["index"] += 1
             return
-        self.mark(self.ctx.step_name, "failed", note=f"{code}: {message}")
+        # The operation's error carries the message; the step names the code only.
+        self.mark(self.ctx.step_name, "failed", note=code)
         self.fail(code, message)
 
     def fail(self, code: str, message: str, *, outcome: str = "failed") -> None:
@@ -277,7 +278,7 @@ class Run:
         for request_id in self.ctx.request_ids:
             if request_id not in entry["request_ids"]:
                 entry["request_ids"].append(request_id)
-        if status in ("succeeded", "failed"):
+        if status in ("succeeded", "skipped", "failed"):
             entry["finished_at"] = now
 
     def save(self, *, release: bool = False) -> None:

@@ -106,3 +106,20 @@ def split_result(output: str) -> tuple[str, dict[str, Any] | None]:
         else:
             kept.append(line)
     return "\n".join(kept), result
+
+
+def fold_repeats(output: str) -> str:
+    """The output with runs of one repeated line said once, with how many times (curl prints
+    its error once per retry)."""
+    folded: list[str] = []
+    count = 0
+    for line in [*output.splitlines(), None]:
+        if folded and line == folded[-1] and count:
+            count += 1
+            continue
+        if count > 1:
+            folded[-1] += f" ({count} times)"
+        if line is not None:
+            folded.append(line)
+        count = 1
+    return "\n".join(folded)

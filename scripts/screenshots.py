@@ -165,6 +165,26 @@ def capture(port: int, sim, users) -> None:
         requester=Requester(source="api", actor=user),
     )
 
+    # A download that fails (the sandbox's hosts resolve no name): the Models tab shows it
+    # with its explanation, Retry and Dismiss.
+    from hostfiles.services import request_download
+    from operations.models import Operation
+
+    failed, _created = request_download(
+        instance=created[0],
+        url="https://huggingface.co/org/repo/resolve/main/detail_tweaker.safetensors",
+        kind="lora",
+        requester=Requester(source="dashboard", actor=user),
+    )
+    wait(lambda: Operation.objects.get(pk=failed.pk).status == "failed")
+    wait(
+        lambda: (
+            not Operation.objects.filter(
+                instance=created[0], kind=Kind.REFRESH_INVENTORY, status__in=("pending", "running")
+            ).exists()
+        )
+    )
+
     from playwright.sync_api import sync_playwright
 
     base = f"http://127.0.0.1:{port}"
@@ -189,6 +209,18 @@ def capture(port: int, sim, users) -> None:
         page.screenshot(path=str(OUT / "instance.png"), full_page=True)
         page.goto(f"{base}/instances/{created[0].public_id}/files/")
         page.screenshot(path=str(OUT / "models-and-extensions.png"), full_page=True)
+        page.goto(f"{base}/account/notifications/")
+        page.fill("#channel-name", "Ops DingTalk")
+        page.select_option("#channel-type", "dingtalk")
+        page.fill("#channel-target", "https://oapi.dingtalk.com/robot/send?access_token=example")
+        page.click("#add-channel-title ~ form button[type=submit]")
+        page.wait_for_selector("text=Send a test")
+        page.screenshot(path=str(OUT / "notifications.png"), full_page=True)
+        page.goto(f"{base}/account/model-site-tokens/")
+        page.fill("#token-input-huggingface", "hf_exampletoken123")
+        page.click("#token-huggingface ~ form button.primary")
+        page.wait_for_selector("text=Replace")
+        page.screenshot(path=str(OUT / "model-site-tokens.png"), full_page=True)
         page.goto(f"{base}/operations/")
         page.screenshot(path=str(OUT / "operations.png"), full_page=True)
         page.goto(f"{base}/costs/")

@@ -107,8 +107,27 @@ def _test_settings() -> Iterator[None]:
     # The account check before each deploy is tested in tests/cloudaccount; elsewhere it would
     # add its probe calls to every deploy's call counts.
     settings.NESTOPS_DEPLOY_CHECKS_ACCOUNT = False
+    # A host that comes up running gets an inventory read: one more operation in every count
+    # and every "wait for the others"; the tests of that read turn it on.
+    settings.NESTOPS_READ_FILES_WHEN_RUNNING = False
+    # Cloud call counters are files per process (prometheus_client's multiprocess mode): the
+    # files of earlier sessions go, so they do not pile up.
+    for path in settings.PROMETHEUS_DIR.glob("*.db"):
+        path.unlink(missing_ok=True)
     use_broker("memory://")
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language_and_time_zone() -> Iterator[None]:
+    """A request activates its user's language and time zone in the thread (the middleware
+    does not undo it): the next test starts from the defaults again."""
+    from django.conf import settings
+    from django.utils import timezone, translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -72,16 +72,20 @@ class Price:
     rules: tuple[tuple[str, str], ...] = ()
 
 
-def describe_regions() -> list[Region]:
-    data = call(ECS, "cn-hangzhou", "DescribeRegions", request_model(ECS, "DescribeRegionsRequest"))
+def describe_regions(*, accept_language: str = "zh-CN") -> list[Region]:
+    """Regions with their names in ``accept_language`` (``zh-CN``, ``en-US`` or ``ja``)."""
+    request = request_model(ECS, "DescribeRegionsRequest", accept_language=accept_language)
+    data = call(ECS, "cn-hangzhou", "DescribeRegions", request)
     return [
         Region(r["RegionId"], r.get("LocalName") or r["RegionId"])
         for r in items(data.get("Regions"), "Region")
     ]
 
 
-def describe_zones(region: str) -> list[Zone]:
-    request = request_model(ECS, "DescribeZonesRequest", region_id=region)
+def describe_zones(region: str, *, accept_language: str = "zh-CN") -> list[Zone]:
+    request = request_model(
+        ECS, "DescribeZonesRequest", region_id=region, accept_language=accept_language
+    )
     data = call(ECS, region, "DescribeZones", request)
     return [
         Zone(z["ZoneId"], z.get("LocalName") or z["ZoneId"])

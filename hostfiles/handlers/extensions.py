@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hostfiles import inventory
 from hostfiles import rules as file_rules
-from hostfiles.services import extension_params
+from hostfiles.services import extension_params, github_mirror
 from operations.handlers.base import (
     Handler,
     Next,
@@ -35,7 +35,12 @@ def _checked(ctx: StepContext) -> dict[str, str]:
     URL is derived anew from the repository URL and today's mirror setting."""
     params = ctx.params
     try:
-        return extension_params(url=params["url"], name=params["name"], ref=params["ref"])
+        return extension_params(
+            url=params["url"],
+            name=params["name"],
+            ref=params["ref"],
+            mirror=github_mirror(ctx.instance.team_id),
+        )
     except InvalidRequest as exc:
         raise StepFailed("InvalidParameter", exc.message) from None
 

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cloud import ecs
-from hostfiles import inventory, previews
+from hostfiles import inventory, previews, progress
 from hostfiles import rules as file_rules
 from hostfiles.models import DownloadSecret, SourceToken
 from hostfiles.services import download_params
@@ -122,17 +122,21 @@ def download(ctx: StepContext) -> Next | Wait:
     outcome = run_script(
         ctx, "download", "download_model", _download_arguments(ctx, "download", token)
     )
-    if isinstance(outcome, Next):
-        result = script_result(ctx, "download")
-        if not (isinstance(result.get("size"), int) and isinstance(result.get("sha256"), str)):
-            raise StepFailed("ScriptResultMissing", "The download script reported no size.")
+    if isinstance(outcome, Wait):
+        if "execution:download" in ctx.state:
+            progress.read_progress(ctx, ctx.params["path"])
+        return outcome
+    ctx.state.pop("progress_run", None)
+    result = script_result(ctx, "download")
+    if not (isinstance(result.get("size"), int) and isinstance(result.get("sha256"), str)):
+        raise StepFailed("ScriptResultMissing", "The download script reported no size.")
     return outcome
 
 
 def discard_partial(ctx: StepContext) -> Next | Wait:
     """Cleanup after a cancel: the partial file goes (a failure keeps it, to resume)."""
     if ctx.state.get("outcome") != "cancelled" or "execution:download" not in ctx.state:
-        return Next()
+        return Next(skipped=True)
     return run_script(ctx, "discard", "download_model", _download_arguments(ctx, "discard"))
 
 
@@ -226,13 +230,22 @@ def place_preview(ctx: StepContext) -> Next | Wait:
     )
 
 
+def preview_placed(ctx: StepContext) -> None:
+    encoded = ctx.state.pop("thumbnail_png", "")
+    try:
+        thumbnail = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        thumbnail = b""
+    inventory.record_preview(ctx.instance, ctx.params["path"], thumbnail)
+
+
 SET_PREVIEW = Handler(
     steps=(
         Step("send", _("Send the image to the host"), send_preview),
         Step("place", _("Place the image next to the model"), place_preview),
     ),
     rollback=(CANCEL_SCRIPTS,),
-    on_success=lambda ctx: inventory.record_preview(ctx.instance, ctx.params["path"]),
+    on_success=preview_placed,
 )
 
 
@@ -262,6 +275,9 @@ def list_files(ctx: StepContext) -> Next | Wait:
     found["models"] += result.get("models") or []
     if page == 0:
         found["extensions"] = result.get("extensions") or []
+        disk = result.get("disk")
+        if isinstance(disk, list) and len(disk) == 2:
+            progress.record_free_space(ctx.instance.pk, disk[0], disk[1])
     next_offset = result.get("next")
     if isinstance(next_offset, int) and next_offset > ctx.state.get("inventory_offset", 0):
         if page + 1 >= MAX_INVENTORY_PAGES:

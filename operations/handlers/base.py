@@ -23,7 +23,9 @@ LOG_LIMIT = 64 * 1024
 
 @dataclass(frozen=True)
 class Next:
-    """The step is done; go on to the next one."""
+    """The step is done (or had nothing to do: ``skipped``); go on to the next one."""
+
+    skipped: bool = False
 
 
 @dataclass(frozen=True)

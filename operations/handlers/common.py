@@ -19,6 +19,7 @@ from operations.handlers.base import Next, Step, StepContext, StepFailed, Wait
 # After a create, the cloud may not list the new resource for a moment.
 APPEAR_GRACE_SECONDS = 60
 OUTPUT_TAIL = 4000
+LAST_OUTPUT_LINES = 6
 
 
 def poll() -> Wait:
@@ -126,21 +127,29 @@ def run_script(
     if not execution.finished:
         return poll()
     output, result = scripts.split_result("\n".join(o.output for o in execution.outputs))
-    output = output.strip()
+    output = scripts.fold_repeats(output.strip())
     if output:
         ctx.log(f"{name} output:\n{output[-OUTPUT_TAIL:]}")
     if result is not None:
         ctx.state[f"result:{purpose}"] = result
     if not execution.succeeded:
-        exit_codes = [o.exit_code for o in execution.outputs if o.exit_code is not None]
-        raise StepFailed(
-            f"Script{execution.status}",
-            f"{name} on the host ended {execution.status}"
-            + (f" with exit code {exit_codes[0]}" if exit_codes else "")
-            + (f": {execution.status_message}" if execution.status_message else "")
-            + (f". Last output: {output[-300:]}" if output else ""),
-        )
+        raise StepFailed(f"Script{execution.status}", _script_failure(name, execution, output))
     return Next()
+
+
+def _script_failure(name: str, execution: oos.Execution, output: str) -> str:
+    """What went wrong, once: the script, how it ended, and the last lines it printed (the
+    cloud's "exited with code N on i-..." says nothing the exit code does not)."""
+    exit_codes = [o.exit_code for o in execution.outputs if o.exit_code is not None]
+    message = f"{name} on the host ended {execution.status}"
+    if exit_codes:
+        message += f" with exit code {exit_codes[0]}"
+    status_message = execution.status_message.strip()
+    if status_message and not status_message.startswith("The command exited with code"):
+        message += f": {status_message}"
+    if output:
+        message += ".\nLast output:\n" + "\n".join(output.splitlines()[-LAST_OUTPUT_LINES:])
+    return message
 
 
 def webui_arguments(ctx: StepContext) -> dict[str, str | int]:

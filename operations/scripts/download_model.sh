@@ -25,6 +25,10 @@ target="$dir/$name"
 # name the WebUI ignores; .source records which URL it belongs to.
 part="$dir/.$name.nestops-part"
 part_source="$part.source"
+# "PHASE BYTES TOTAL" for download_progress.sh, rewritten every second while the script runs.
+part_progress="$part.progress"
+trap 'rm -f -- "$part_progress"' EXIT
+progress() { printf '%s %s %s\n' "$1" "$2" "${remote_size:-0}" >"$part_progress"; }
 
 if [[ "$NESTOPS_ARG_MODE" == discard ]]; then
   rm -f -- "$part" "$part_source" "$part".seg.*
@@ -137,11 +141,16 @@ free="$(df -P -B1 -- "$dir" | awk 'NR == 2 { print $4 }')"
 resuming=""
 ((have > 0)) && resuming=" (resuming after $have bytes)"
 echo "downloading ${remote_size:-an unknown number of} bytes into $folder/$name$resuming"
+progress downloading "$have"
 
-# watch_size PID: stops curl when the file outgrows the limit (a server that sends no length).
+# watch_size PID: writes the progress and stops curl when the file outgrows the limit (a server
+# that sends no length).
 watch_size() {
+  local now
   while sleep 1; do
-    if (($(stat -c %s -- "$part" 2>/dev/null || echo 0) > max)); then
+    now="$(stat -c %s -- "$part" 2>/dev/null || echo 0)"
+    progress downloading "$now"
+    if ((now > max)); then
       kill "$1" 2>/dev/null || true
       return
     fi
@@ -234,10 +243,13 @@ if ((size > max || status == 63)); then
 fi
 if ((status != 0)); then
   ((segments > 1)) && size="$(cat -- "$part".seg.* 2>/dev/null | awk '{ n += $1 } END { print n + 0 }')"
-  echo "the download failed (curl exit status $status); $size bytes are kept to resume" >&2
+  kept=""
+  ((size > 0)) && kept="; $size bytes are kept to resume"
+  echo "the download failed (curl exit status $status)$kept" >&2
   exit "$status"
 fi
 
+progress verifying "$size"
 sha="$(sha256sum -- "$part" | cut -d' ' -f1)"
 if [[ -n "$expected" && "$sha" != "$expected" ]]; then
   rm -f -- "$part" "$part_source"

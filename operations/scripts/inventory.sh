@@ -85,4 +85,6 @@ fi
 
 echo "listed $listed model files from #$((offset + 1))" >&2
 ((skipped == 0)) || echo "skipped $skipped files with control characters in their names" >&2
-result "{\"v\": 1, \"models\": [$models], \"extensions\": [$extensions], \"next\": $next}"
+# The WebUI disk's free and total bytes.
+disk="$(df -P -B1 -- "$base" | awk 'NR == 2 { print $4 ", " $2 }')"
+result "{\"v\": 1, \"models\": [$models], \"extensions\": [$extensions], \"next\": $next, \"disk\": [${disk:-null, null}]}"

@@ -10,13 +10,13 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from operations.advice import advice_for
+from operations.advice import Explanation, advice_for, explain
 from operations.handlers import HANDLERS
 
 register = template.Library()
 
 _OPERATION_TONES = {"succeeded": "ok", "cancelled": "neutral", "failed": "bad"}
-_STEP_TONES = {"succeeded": "ok", "failed": "bad"}
+_STEP_TONES = {"succeeded": "ok", "skipped": "neutral", "failed": "bad"}
 
 
 STEP_STATUSES = {
@@ -24,6 +24,7 @@ STEP_STATUSES = {
     "waiting": _("waiting"),
     "retrying": _("retrying"),
     "succeeded": _("done"),
+    "skipped": _("not needed"),
     "failed": _("failed"),
 }
 
@@ -45,6 +46,11 @@ def step_title(operation: Any, step: dict[str, Any]) -> str:
 @register.simple_tag
 def advice(code: str) -> str:
     return advice_for(code or "")
+
+
+@register.simple_tag
+def explanation(operation: Any) -> Explanation:
+    return explain(operation)
 
 
 @register.filter
@@ -78,3 +84,15 @@ def step_progress(operation: Any) -> dict[str, int]:
         1 for s in operation.steps if s.get("phase") == "main" and s.get("status") == "succeeded"
     )
     return {"done": min(done, total), "total": total}
+
+
+@register.simple_tag
+def steps_to_come(operation: Any) -> list[str]:
+    """The titles of an active operation's steps that have not started yet."""
+    handler = HANDLERS.get(operation.kind)
+    if handler is None or not operation.is_active:
+        return []
+    if any(s.get("phase") == "rollback" for s in operation.steps):
+        return []
+    started = {s["name"] for s in operation.steps if s.get("phase") == "main"}
+    return [str(step.title) for step in handler.steps if step.name not in started]

@@ -186,3 +186,15 @@ def test_describe_price_validates_its_parameters(ecs, overrides, code):
     with pytest.raises(ClientException) as caught:
         ecs.describe_price(m.DescribePriceRequest(**values))
     assert caught.value.code == code
+
+
+def test_region_and_zone_names_come_in_the_accepted_language(ecs):
+    def regions(**language):
+        body = ecs.describe_regions(m.DescribeRegionsRequest(**language)).body
+        return {r.region_id: r.local_name for r in body.regions.region}
+
+    assert regions()["cn-hangzhou"] == "华东1\uff08杭州\uff09"
+    assert regions(accept_language="en-US")["cn-hangzhou"] == "China East 1 (Hangzhou)"
+    request = m.DescribeZonesRequest(region_id="cn-hangzhou", accept_language="en-US")
+    zones = {z.zone_id: z.local_name for z in ecs.describe_zones(request).body.zones.zone}
+    assert zones["cn-hangzhou-i"] == "Hangzhou Zone I"

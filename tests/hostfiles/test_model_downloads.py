@@ -421,10 +421,17 @@ def test_a_preview_is_shrunk_to_a_png_and_placed_next_to_its_model(
     assert placed.read_bytes() == png and len(png) <= MAX_PNG_BYTES
     with Image.open(placed) as image:
         assert image.format == "PNG" and max(image.size) <= 512
-    assert "preview_png" not in done.state  # the image does not stay in the database
+    # The image does not stay in the operation; a 96-pixel thumbnail stays with the model.
+    assert "preview_png" not in done.state and "thumbnail_png" not in done.state
     assert not list((shared_host.sandbox / "root/.nestops/incoming").iterdir())
     model_file.refresh_from_db()
     assert model_file.has_preview
+    with Image.open(io.BytesIO(bytes(model_file.preview_thumbnail))) as thumbnail:
+        assert thumbnail.format == "PNG" and max(thumbnail.size) == 96
+    page = Client()
+    page.force_login(alice)
+    html = page.get(f"/instances/{instance.public_id}/files/").content.decode()
+    assert f'src="{model_file.thumbnail_data_url}"' in html
 
 
 def test_a_presigned_url_reaches_the_host_whole_and_everyone_else_redacted(

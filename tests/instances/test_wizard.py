@@ -120,3 +120,74 @@ def test_a_valid_form_deploys_and_opens_the_instance_page(sim, browser) -> None:
     operation = Operation.objects.get(instance=instance)
     assert (operation.kind, operation.source) == ("deploy", "dashboard")
     assert instance.host_password == ""
+
+
+def test_types_are_sorted_by_gpu_memory_and_price(sim, browser) -> None:
+    zone, _type = offer()
+    page = browser.get(
+        f"/instances/new/types/?region=cn-hangzhou&zone={zone}&charge_type=PostPaid"
+    ).content.decode()
+    rows = re.findall(
+        r'<strong class="mono">([^<]+)</strong>\s*<span class="small">(\d+) \u00d7 ([^(]+) \(.*?'
+        r"(\d+) vCPU, (\d+) GiB</span>.*?<strong>([\d.]+) CNY</strong>",
+        page,
+        re.DOTALL,
+    )
+    assert len(rows) >= 3
+    keys = [
+        (spec.strip(), int(amount), int(memory), float(price))
+        for _t, amount, spec, _c, memory, price in rows
+    ]
+    assert keys == sorted(keys)
+
+
+def test_the_resize_dialog_gives_each_types_vcpus_memory_and_price(sim, team, browser) -> None:
+    from tests.factories import make_instance
+
+    zone, instance_type = offer()
+    stopped = make_instance(
+        team, status="stopped", zone=zone, instance_type=instance_type, stopped_mode="StopCharging"
+    )
+    page = browser.get(f"/instances/{stopped.public_id}/").content.decode()
+    options = re.findall(r'<option value="(ecs\.[^"]+)"[^>]*>([^<]+)</option>', page)
+    assert options and all("vCPU" in text and "GiB" in text for _v, text in options)
+    assert any(re.search(r"[\d.]+ CNY per hour", text) for _v, text in options)
+
+
+def test_region_and_zone_names_follow_the_pages_language(sim, browser) -> None:
+    zone, _type = offer()
+    english = browser.get(f"/instances/new/?region=cn-hangzhou&zone={zone}").content.decode()
+    assert "China East 1 (Hangzhou)" in english and "Hangzhou Zone" in english
+    assert "华东1\uff08杭州\uff09" not in english
+    browser.post("/account/language/", {"language": "zh-hans", "next": "/"})
+    chinese = browser.get(f"/instances/new/?region=cn-hangzhou&zone={zone}").content.decode()
+    assert "华东1\uff08杭州\uff09" in chinese and "杭州 可用区" in chinese
+
+
+def test_the_system_disk_and_bandwidth_are_chosen_with_their_price(sim, browser) -> None:
+    def total(**changes) -> float:
+        page = browser.post("/instances/new/summary/", form_data(**changes)).content.decode()
+        found = re.search(r'<p class="summary-total">([\d.]+) CNY per hour', page)
+        assert found, page
+        return float(found.group(1))
+
+    base = total()
+    bigger = total(system_disk_size="1000", bandwidth_out="50")
+    assert bigger > base
+    assert (
+        "1000 GB cloud_essd, 50 Mbit/s"
+        in browser.post(
+            "/instances/new/summary/", form_data(system_disk_size="1000", bandwidth_out="50")
+        ).content.decode()
+    )
+
+    browser.post(
+        "/instances/new/",
+        form_data(name="disk-choice", system_disk_category="cloud_ssd", system_disk_size="500"),
+    )
+    created = ServiceInstance.objects.get(name="disk-choice")
+    assert (created.system_disk_category, created.system_disk_size, created.bandwidth_out) == (
+        "cloud_ssd",
+        500,
+        10,
+    )

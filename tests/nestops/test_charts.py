@@ -63,3 +63,23 @@ def test_the_cost_chart_is_drawn_with_it() -> None:
     assert bars[0].find(f"{SVG}title").text.startswith("<host>, ")
     # The axis tops at 5 (1, 2 or 5 times a power of ten); the plot is 220 units high.
     assert [float(b.get("height")) for b in bars] == [3.5 / 5 * 220, 1 / 5 * 220]
+
+
+def test_the_cost_charts_axes_say_their_unit_and_dates_in_the_pages_language() -> None:
+    from django.utils import translation
+
+    days = [date(2026, 11, 30), date(2026, 12, 1)]
+    chart = billing_charts.daily_chart(days, "CNY", {"h": {days[0]: Decimal("2")}})
+    texts = [
+        t.text
+        for t in ET.fromstring(str(billing_charts.render_svg(chart, title="t"))).iter(f"{SVG}text")
+    ]
+    assert "CNY per day" in texts and "Nov 30" in texts
+    with translation.override("zh-hans"):
+        chinese = [
+            t.text
+            for t in ET.fromstring(str(billing_charts.render_svg(chart, title="t"))).iter(
+                f"{SVG}text"
+            )
+        ]
+    assert "11月30日" in chinese

@@ -18,6 +18,7 @@ APPS = (
     "autostop",
     "budgets",
     "webgateway",
+    "telemetry",
     "cloud",
     "nestops",
 )

@@ -38,6 +38,7 @@ GATEWAY = "gateway"
 
 MATRIX: dict[str, list[tuple[str, str]]] = {
     "healthz": [("get", PUBLIC)],
+    "metrics": [("get", PUBLIC)],
     "login": [("get", PUBLIC)],
     "logout": [("post", PUBLIC)],
     "account:tokens": [("get", USER)],
@@ -69,6 +70,7 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "api:instance-extension": [("get", VIEWER), ("patch", OPERATOR), ("delete", OPERATOR)],
     "api:instance-extension-update": [("post", OPERATOR)],
     "api:instance-inventory-refresh": [("post", OPERATOR)],
+    "api:instance-file-activity": [("get", VIEWER)],
     "api:instance-metrics": [("get", VIEWER)],
     "api:instance-idle-policy": [("get", VIEWER), ("put", OPERATOR)],
     "api:instance-snooze": [("post", OPERATOR)],
@@ -107,6 +109,10 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "hostfiles:files-action": [("post", OPERATOR)],
     "hostfiles:model-action": [("post", OPERATOR)],
     "hostfiles:extension-action": [("post", OPERATOR)],
+    "hostfiles:activity-action": [("post", OPERATOR)],
+    "hostfiles:tokens": [("get", USER), ("post", TEAM_ADMIN)],
+    "hostfiles:download-settings": [("get", USER), ("post", TEAM_ADMIN)],
+    "notifications:channels": [("get", USER), ("post", TEAM_ADMIN)],
     "autostop:idle-policy": [("post", OPERATOR)],
     "autostop:snooze": [("post", OPERATOR)],
     "autostop:schedule": [("post", OPERATOR)],
@@ -218,6 +224,11 @@ def world(sim, team, other_team, alice, bob, carol, mallory) -> dict[str, Any]:
             "public_id": instance.public_id,
             "extension_id": extension.public_id,
             "action": "remove",
+        },
+        "hostfiles:activity-action": {
+            "public_id": instance.public_id,
+            "operation_id": operation.public_id,
+            "action": "dismiss",
         },
     }
     users = {"outsider": mallory, "viewer": bob, "operator": alice, "admin": carol}

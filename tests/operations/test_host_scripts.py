@@ -284,5 +284,11 @@ def test_every_script_fits_oos_with_the_longest_arguments() -> None:
 
     longest = download_arguments(URL="https://h.example/" + "x" * 1980, TOKEN="t" * 512)
     assert len(scripts.render("download_model", {**ACCOUNT, **longest})) < MAX_SCRIPT_CHARS
-    for name in ("delete_model", "place_preview", "install_extension", "remove_extension"):
+    for name in (
+        "delete_model",
+        "place_preview",
+        "install_extension",
+        "remove_extension",
+        "download_progress",
+    ):
         assert len(scripts.render(name, {"PATH": "p" * 500, "URL": "u" * 500})) < MAX_SCRIPT_CHARS
