@@ -4,15 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_alter_auditevent_action'),
+        ("accounts", "0002_alter_auditevent_action"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('credentials.revealed', 'Credentials revealed'), ('token.created', 'API token created'), ('token.revoked', 'API token revoked'), ('membership.changed', 'Membership changed'), ('instance.drift', 'Instance drift corrected'), ('instance.updated', 'Instance settings changed'), ('source_token.set', 'Model site token set'), ('source_token.deleted', 'Model site token deleted'), ('webui.handoff', 'WebUI opened through the gateway'), ('channel.changed', 'Notification channel changed'), ('file_settings.changed', 'Download settings changed')], max_length=40, verbose_name='action'),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("credentials.revealed", "Credentials revealed"),
+                    ("token.created", "API token created"),
+                    ("token.revoked", "API token revoked"),
+                    ("membership.changed", "Membership changed"),
+                    ("instance.drift", "Instance drift corrected"),
+                    ("instance.updated", "Instance settings changed"),
+                    ("source_token.set", "Model site token set"),
+                    ("source_token.deleted", "Model site token deleted"),
+                    ("webui.handoff", "WebUI opened through the gateway"),
+                    ("channel.changed", "Notification channel changed"),
+                    ("file_settings.changed", "Download settings changed"),
+                ],
+                max_length=40,
+                verbose_name="action",
+            ),
         ),
     ]
