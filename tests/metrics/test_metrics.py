@@ -109,7 +109,9 @@ def test_prune_rolls_hours_up_then_keeps_7_days_of_minutes_and_90_of_hours(team)
         )
         for minute in range(120)
     )
-    recent = epoch_ms(now) // 60_000 * 60_000 - 60_000
+    # This minute: always in the hour under way, which is never rolled up (a minute earlier
+    # would fall in the previous, complete hour during the first minute of an hour).
+    recent = epoch_ms(now) // 60_000 * 60_000
     MetricSample.objects.create(
         instance=host, metric=Metric.GPU, timestamp=recent, average=1, maximum=1, minimum=1
     )
