@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import EmailValidator, URLValidator
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -18,48 +16,20 @@ from rest_framework.response import Response
 from accounts.api.fields import MemberTeamField
 from accounts.models import Role
 from accounts.permissions import TeamRolePermission, has_role
-from nestops.addresses import AddressRefused
 from nestops.api import ACCEPTED, StrictModelSerializer
 from nestops.url_credentials import credential_keys, redact_url
+from notifications.channels import clean_target, send_test
 from notifications.models import ChannelKind, NotificationChannel, NotificationDelivery
 from notifications.selectors import channels_for, deliveries_for
-from notifications.services import EVENTS, notify
-from notifications.webhooks import check_webhook_url
+from notifications.services import EVENTS
 
 
 def validate_target(kind: str, target: str) -> str:
-    """Email addresses (comma-separated) or an http(s) URL, cleaned."""
-    target = target.strip()
-    if kind == ChannelKind.EMAIL:
-        addresses = [a.strip() for a in target.split(",") if a.strip()]
-        if not addresses:
-            raise serializers.ValidationError(_("Give at least one email address."))
-        for address in addresses:
-            try:
-                EmailValidator()(address)
-            except DjangoValidationError:
-                raise serializers.ValidationError(
-                    _("%(address)s is not an email address.") % {"address": address}
-                ) from None
-        return ", ".join(addresses)
+    """``channels.clean_target``, its errors as the API's."""
     try:
-        URLValidator(schemes=["http", "https"])(target)
-    except DjangoValidationError:
-        raise serializers.ValidationError(
-            _("The webhook must be an http:// or https:// URL.")
-        ) from None
-    try:
-        check_webhook_url(target)
-    except AddressRefused as exc:
-        raise serializers.ValidationError(
-            _(
-                "Webhooks to this address are not allowed (%(reason)s): metadata and link-local "
-                "addresses never are, private ones only with NESTOPS_WEBHOOK_ALLOW_PRIVATE_URLS; "
-                "write the host as a plain name or dotted address, without a user name."
-            )
-            % {"reason": exc.code}
-        ) from None
-    return target
+        return clean_target(kind, target)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from None
 
 
 class ChannelSerializer(StrictModelSerializer):
@@ -130,16 +100,7 @@ class ChannelViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def test(self, request: Request, public_id: str | None = None) -> Response:
         """Sends a test notification to this channel only."""
-        channel = self.get_object()
-        with transaction.atomic():
-            notify(
-                team=channel.team,
-                event="test",
-                subject=_("Test notification from nestops"),
-                message=_("Channel %(name)s of team %(team)s works.")
-                % {"name": channel.name, "team": channel.team.name},
-                channel=channel,
-            )
+        send_test(channel=self.get_object())
         return Response(status=ACCEPTED)
 
 
