@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from instances.models import Status
+from operations.models import Kind, Operation
 from tests.factories import make_instance
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +46,30 @@ def test_deleted_instances_are_listed_only_when_asked(as_alice, team) -> None:
     assert len(as_alice.get("/api/v1/instances/?page_size=1").json()["results"]) == 1
 
 
-def test_operations_since_and_until_take_a_day_or_a_time(as_alice) -> None:
-    assert as_alice.get("/api/v1/operations/?since=2026-12-01").status_code == 200
-    assert as_alice.get("/api/v1/operations/?until=2026-12-01T09:00:00Z").status_code == 200
+def test_operations_since_and_until_take_a_day_or_a_time(as_alice, team) -> None:
+    instance = make_instance(team, status=Status.RUNNING)
+    moments = {
+        "nov-30": datetime(2026, 11, 30, 23, 0, tzinfo=UTC),
+        "dec-01-morning": datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
+        "dec-01-evening": datetime(2026, 12, 1, 20, 0, tzinfo=UTC),
+        "dec-02": datetime(2026, 12, 2, 1, 0, tzinfo=UTC),
+    }
+    ids = {}
+    for name, moment in moments.items():
+        operation = Operation.objects.create(
+            instance=instance, team=team, kind=Kind.STOP, source="api", status="succeeded"
+        )
+        Operation.objects.filter(pk=operation.pk).update(created_at=moment)
+        ids[operation.public_id] = name
+
+    def names(query: str) -> set[str]:
+        response = as_alice.get(f"/api/v1/operations/?{query}")
+        assert response.status_code == 200, response.content
+        return {ids[row["id"]] for row in response.json()["results"]}
+
+    # A day counts whole: from its start, or up to its end.
+    assert names("since=2026-12-01") == {"dec-01-morning", "dec-01-evening", "dec-02"}
+    assert names("until=2026-12-01") == {"nov-30", "dec-01-morning", "dec-01-evening"}
+    # A time is exact.
+    assert names("until=2026-12-01T09:00:00Z") == {"nov-30", "dec-01-morning"}
+    assert names("since=2026-12-01T09:00:00Z&until=2026-12-02") == {"dec-01-evening", "dec-02"}
