@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hostfiles import previews
+from hostfiles import previews, sources
 from hostfiles import rules as file_rules
-from hostfiles.models import ModelKind
+from hostfiles.models import DownloadSource, ModelKind
 
 
 def _checked(check: Callable[[Any], Any], value: Any) -> Any:
@@ -24,12 +24,37 @@ def _checked(check: Callable[[Any], Any], value: Any) -> Any:
 
 
 class DownloadForm(forms.Form):
-    """A model file to download onto the host. Field names match the API's."""
+    """A model file to download onto the host: a URL, or a repository file on Hugging Face or
+    ModelScope. Field names match the API's."""
 
     url = forms.CharField(
         label=gettext_lazy("URL of the file"),
         max_length=file_rules.MAX_URL_LENGTH,
+        required=False,
         widget=forms.URLInput(attrs={"placeholder": "https://huggingface.co/…/model.safetensors"}),
+    )
+    source = forms.ChoiceField(
+        label=gettext_lazy("Or from a repository on"),
+        choices=[("", gettext_lazy("(a URL above)")), *DownloadSource.choices],
+        required=False,
+    )
+    repo = forms.CharField(
+        label=gettext_lazy("Repository"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "owner/name"}),
+    )
+    file = forms.CharField(
+        label=gettext_lazy("File in the repository"),
+        max_length=sources.MAX_PATH_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "unet/model.safetensors"}),
+    )
+    revision = forms.CharField(
+        label=gettext_lazy("Revision (optional)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "main / master"}),
     )
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=ModelKind.choices)
     directory = forms.CharField(label=gettext_lazy("Sub-folder (optional)"), required=False)
@@ -40,7 +65,8 @@ class DownloadForm(forms.Form):
     )
 
     def clean_url(self) -> str:
-        return _checked(file_rules.validate_download_url, self.cleaned_data["url"])
+        value = self.cleaned_data.get("url", "")
+        return _checked(file_rules.validate_download_url, value) if value.strip() else ""
 
     def clean_filename(self) -> str:
         value = self.cleaned_data.get("filename", "")
@@ -56,11 +82,29 @@ class DownloadForm(forms.Form):
                 file_rules.model_folder(data["kind"], data.get("directory", ""))
             except ValidationError as exc:
                 self.add_error("directory", exc.messages)
+        if "url" not in data:
+            return data
+        try:
+            # The team's endpoint is the service's to apply; the checks do not depend on it.
+            resolved = sources.resolve(
+                url=data["url"],
+                source=data.get("source", ""),
+                repo=data.get("repo", ""),
+                file=data.get("file", ""),
+                revision=data.get("revision", ""),
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                self.add_error(field, messages)
+            return data
+        try:
+            file_rules.validate_download_url(resolved.url)
+        except ValidationError as exc:
+            self.add_error("url", exc.messages)
         if (
-            "url" in data
-            and not data.get("filename")
+            not data.get("filename")
             and "filename" not in self.errors
-            and not file_rules.filename_from_url(data["url"])
+            and not file_rules.filename_from_url(resolved.url)
         ):
             self.add_error(
                 "filename",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -123,12 +124,21 @@ class TokenProvider(models.TextChoices):
     MODELSCOPE = "modelscope", _("ModelScope")
 
 
-# The hosts (and their subdomains) each token is sent to; nowhere else, mirrors included.
+# The hosts (and their subdomains) each token is sent to. Besides these, the Hugging Face token
+# goes to the server's NESTOPS_HUGGINGFACE_ENDPOINT (a mirror the operator chose), never to a
+# mirror a team set (``hostfiles.rules.token_provider_for``).
 TOKEN_PROVIDER_DOMAINS: dict[str, tuple[str, ...]] = {
     TokenProvider.CIVITAI: ("civitai.com",),
     TokenProvider.HUGGINGFACE: ("huggingface.co",),
     TokenProvider.MODELSCOPE: ("modelscope.cn",),
 }
+
+
+class DownloadSource(models.TextChoices):
+    """Model sites whose files may be named by repository and path (nestops finds the URL)."""
+
+    HUGGINGFACE = "huggingface", _("Hugging Face")
+    MODELSCOPE = "modelscope", _("ModelScope")
 
 
 class SourceToken(models.Model):
@@ -227,13 +237,27 @@ class DismissedFailure(models.Model):
 
 
 class TeamFileSettings(models.Model):
-    """A team's download settings: the GitHub mirror its hosts clone extensions through (empty:
-    the server's ``NESTOPS_GITHUB_MIRROR``)."""
+    """A team's download settings; each empty value means the server's default.
+
+    ``github_mirror``: the prefix its hosts clone GitHub extensions through
+    (``NESTOPS_GITHUB_MIRROR``); ``huggingface_endpoint``: where Hugging Face files are
+    downloaded from (``NESTOPS_HUGGINGFACE_ENDPOINT``, else https://huggingface.co);
+    ``download_connections``: parallel connections per download (``NESTOPS_DOWNLOAD_CONNECTIONS``).
+    """
 
     team = models.OneToOneField(
         Team, on_delete=models.CASCADE, related_name="file_settings", primary_key=True
     )
     github_mirror = models.CharField(_("GitHub mirror"), max_length=300, blank=True)
+    huggingface_endpoint = models.CharField(
+        _("Hugging Face endpoint"), max_length=300, blank=True, default=""
+    )
+    download_connections = models.PositiveSmallIntegerField(
+        _("connections per download"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(16)],
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

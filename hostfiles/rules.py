@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from hostfiles.models import MODEL_FOLDERS, TOKEN_PROVIDER_DOMAINS, ModelKind
+from hostfiles.models import MODEL_FOLDERS, TOKEN_PROVIDER_DOMAINS, ModelKind, TokenProvider
 from nestops import addresses
 from nestops.url_credentials import redact_url as redact_credentials
 
@@ -32,6 +32,9 @@ EXTENSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 GIT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 REPOSITORY_PART = re.compile(r"^[A-Za-z0-9._~-]+$")
 TOKEN = re.compile(r"^[A-Za-z0-9._~+/=:-]{8,512}$")
+# Parallel connections per download (download_model.sh's CONNECTIONS takes the same bounds).
+MIN_CONNECTIONS = 1
+MAX_CONNECTIONS = 16
 
 
 def _fail(message: str, code: str) -> ValidationError:
@@ -245,13 +248,80 @@ def validate_download_url(url: str) -> str:
     return url.partition("#")[0]
 
 
+def _same_origin(url: str, base: str) -> bool:
+    """``url`` is on ``base``: same scheme, host and port, below its path."""
+    try:
+        parts, origin = urlsplit(url), urlsplit(base)
+        same = (parts.scheme, parts.hostname, parts.port) == (
+            origin.scheme,
+            origin.hostname,
+            origin.port,
+        )
+    except ValueError:
+        return False
+    prefix = origin.path.rstrip("/")
+    return same and (not prefix or parts.path == prefix or parts.path.startswith(prefix + "/"))
+
+
 def token_provider_for(url: str) -> str:
-    """The model site whose token goes with a download from ``url`` (``""`` for none)."""
+    """The model site whose token goes with a download from ``url`` (``""`` for none).
+
+    A site's token goes to its own host names and their subdomains; the Hugging Face token
+    also goes to the server's ``NESTOPS_HUGGINGFACE_ENDPOINT``, a mirror the operator chose
+    (it needs the token to fetch gated repositories). A mirror a team set gets no token: a team
+    admin could otherwise read the token, which is never shown back, by pointing the team's
+    endpoint at a server of theirs.
+    """
     host = (urlsplit(url).hostname or "").lower()
     for provider, domains in TOKEN_PROVIDER_DOMAINS.items():
         if any(host == d or host.endswith("." + d) for d in domains):
             return provider
+    endpoint = settings.NESTOPS_HUGGINGFACE_ENDPOINT
+    if endpoint and _same_origin(url, endpoint):
+        return TokenProvider.HUGGINGFACE
     return ""
+
+
+def validate_connections(value: int | str | None) -> int | None:
+    """Parallel connections per download: 1 to 16, or ``None`` (the server's default)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if isinstance(value, bool) or not MIN_CONNECTIONS <= number <= MAX_CONNECTIONS:
+        raise _fail(
+            _("Give a number of connections from %(min)d to %(max)d.")
+            % {"min": MIN_CONNECTIONS, "max": MAX_CONNECTIONS},
+            "invalid_connections",
+        )
+    return number
+
+
+def validate_endpoint(value: str) -> str:
+    """A Hugging Face endpoint (a mirror serving huggingface.co's paths, such as
+    https://hf-mirror.com): an https:// URL (http:// only with private URLs allowed) without
+    credentials, query or fragment, that the outbound address policy allows; no trailing /."""
+    value = value.strip().rstrip("/")
+    if not value:
+        return ""
+    try:
+        addresses.check_url(
+            value + "/",
+            allow_private=settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS,
+            schemes=download_schemes(),
+        )
+    except addresses.AddressRefused as exc:
+        raise _fail(
+            _("This endpoint cannot be used: %(reason)s.") % {"reason": exc}, "invalid_endpoint"
+        ) from None
+    parts = urlsplit(value)
+    if parts.query or parts.fragment or len(value) > 300 or not value.isascii():
+        raise _fail(
+            _("Give the endpoint's address, e.g. https://hf-mirror.com."), "invalid_endpoint"
+        )
+    return value
 
 
 def validate_token(value: str) -> str:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AuditAction, AuditEvent, Team
 from accounts.requester import Requester
-from hostfiles import previews
+from hostfiles import previews, sources
 from hostfiles import rules as file_rules
 from hostfiles.models import (
     DownloadSecret,
@@ -28,6 +28,7 @@ from hostfiles.models import (
     SourceToken,
     TeamFileSettings,
 )
+from hostfiles.selectors import download_defaults
 from instances.models import ServiceInstance
 from nestops.url_credentials import redact_url
 from operations.models import Kind, Operation
@@ -62,11 +63,37 @@ def _is_retry(requester: Requester) -> bool:
 
 
 def download_params(
-    *, url: str, kind: str, filename: str = "", directory: str = "", sha256: str = ""
+    *,
+    url: str = "",
+    kind: str,
+    filename: str = "",
+    directory: str = "",
+    sha256: str = "",
+    source: str = "",
+    repo: str = "",
+    file: str = "",
+    revision: str = "",
+    huggingface_endpoint: str = "",
 ) -> dict[str, str]:
-    """The checked values of a download; raises ``InvalidRequest`` naming each bad field."""
+    """The checked values of a download; raises ``InvalidRequest`` naming each bad field.
+
+    The file is a URL, or a repository file on Hugging Face or ModelScope (``source``,
+    ``repo``, ``file``, ``revision``); a Hugging Face or ModelScope page URL is resolved too
+    (``hostfiles.sources``), Hugging Face files on ``huggingface_endpoint``.
+    """
+    try:
+        resolved = sources.resolve(
+            url=url,
+            source=source,
+            repo=repo,
+            file=file,
+            revision=revision,
+            huggingface_endpoint=huggingface_endpoint,
+        )
+    except ValidationError as exc:
+        raise InvalidRequest(exc.message_dict) from None
     checks: dict[str, Callable[[], Any]] = {
-        "url": lambda: file_rules.validate_download_url(url),
+        "url": lambda: file_rules.validate_download_url(resolved.url),
         "folder": lambda: file_rules.model_folder(kind, directory),
         "sha256": lambda: file_rules.validate_sha256(sha256),
     }
@@ -86,7 +113,7 @@ def download_params(
                     ]
                 }
             )
-    return {
+    params = {
         "url": values["url"],
         "kind": kind,
         "directory": directory.strip().rstrip("/"),
@@ -95,22 +122,49 @@ def download_params(
         "path": f"{values['folder']}/{values['filename']}",
         "sha256": values["sha256"],
     }
+    if resolved.file is not None:
+        params.update(
+            source=resolved.file.site,
+            repo=resolved.file.repo,
+            file=resolved.file.path,
+            revision=resolved.file.revision,
+        )
+    return params
 
 
 def request_download(
     *,
     instance: ServiceInstance,
-    url: str,
+    url: str = "",
     kind: str,
     filename: str = "",
     directory: str = "",
     sha256: str = "",
+    source: str = "",
+    repo: str = "",
+    file: str = "",
+    revision: str = "",
     overwrite: bool = False,
     requester: Requester,
 ) -> tuple[Operation, bool]:
+    """Asks the host to download a file, from the team's Hugging Face endpoint for Hugging Face
+    files, over the team's number of parallel connections (both kept in ``params``)."""
+    defaults = download_defaults(instance.team_id)
     params: dict[str, Any] = download_params(
-        url=url, kind=kind, filename=filename, directory=directory, sha256=sha256
+        url=url,
+        kind=kind,
+        filename=filename,
+        directory=directory,
+        sha256=sha256,
+        source=source,
+        repo=repo,
+        file=file,
+        revision=revision,
+        huggingface_endpoint=defaults.huggingface_endpoint.value,
     )
+    params["connections"] = _collect(
+        {"connections": lambda: file_rules.validate_connections(defaults.connections.value)}
+    )["connections"]
     # A presigned URL is a secret: the operation keeps it redacted, the full one is encrypted.
     full_url = params["url"]
     params["url"] = redact_url(full_url)
@@ -186,9 +240,9 @@ def request_preview(
 
 
 def github_mirror(team_id: int) -> str:
-    """The GitHub mirror of the team's hosts: its own setting, else NESTOPS_GITHUB_MIRROR."""
-    row = TeamFileSettings.objects.filter(team_id=team_id).first()
-    return row.github_mirror if row is not None and row.github_mirror else ""
+    """The team's own GitHub mirror (empty: ``clone_url`` uses NESTOPS_GITHUB_MIRROR)."""
+    mirror = download_defaults(team_id).github_mirror
+    return mirror.value if mirror.from_team else ""
 
 
 def extension_params(
@@ -338,21 +392,34 @@ def delete_source_token(*, team: Team, provider: str, requester: Requester) -> b
     return bool(deleted)
 
 
-def set_github_mirror(*, team: Team, mirror: str, requester: Requester) -> TeamFileSettings:
-    """The team's GitHub mirror (empty: the server's default), checked as an outbound URL."""
-    mirror = _collect({"github_mirror": lambda: file_rules.validate_mirror(mirror)})[
-        "github_mirror"
-    ]
+def set_download_settings(
+    *,
+    team: Team,
+    github_mirror: str = "",
+    huggingface_endpoint: str = "",
+    download_connections: int | str | None = None,
+    requester: Requester,
+) -> TeamFileSettings:
+    """The team's download settings (each empty value: the server's default): the GitHub
+    mirror and the Hugging Face endpoint, checked as outbound URLs, and the parallel
+    connections per download (1 to 16)."""
+    values = _collect(
+        {
+            "github_mirror": lambda: file_rules.validate_mirror(github_mirror),
+            "huggingface_endpoint": lambda: file_rules.validate_endpoint(huggingface_endpoint),
+            "download_connections": lambda: file_rules.validate_connections(download_connections),
+        }
+    )
     with transaction.atomic():
         row, _created = TeamFileSettings.objects.update_or_create(
-            team=team, defaults={"github_mirror": mirror, "updated_by": requester.user}
+            team=team, defaults={**values, "updated_by": requester.user}
         )
         AuditEvent.objects.create(
             actor=requester.user,
             team=team,
             action=AuditAction.FILE_SETTINGS_CHANGED,
             target=team.slug,
-            details={"github_mirror": mirror},
+            details=values,
             remote_addr=requester.address,
         )
     return row

@@ -22,7 +22,9 @@ from accounts.models import Role, Team
 from accounts.permissions import has_role, require_role
 from accounts.preferences import current_team
 from accounts.requester import Requester, Source
+from hostfiles import rules as file_rules
 from hostfiles import services as host_files
+from hostfiles import sources
 from hostfiles.activity import dismiss_failure, host_file_activity, request_retry
 from hostfiles.forms import DownloadForm, ExtensionForm, PreviewForm
 from hostfiles.models import (
@@ -32,10 +34,9 @@ from hostfiles.models import (
     ModelFile,
     ModelKind,
     SourceToken,
-    TeamFileSettings,
     TokenProvider,
 )
-from hostfiles.selectors import extensions_on, model_files_on
+from hostfiles.selectors import download_defaults, extensions_on, model_files_on
 from instances.models import ServiceInstance, Status
 from instances.selectors import visible_instance
 from nestops.http import is_htmx
@@ -287,6 +288,10 @@ def model_site_tokens(request: HttpRequest) -> HttpResponse:
             "value": value,
             "label": label,
             "domains": ", ".join(TOKEN_PROVIDER_DOMAINS[value]),
+            # The Hugging Face token also goes to the endpoint the operator set for the server.
+            "endpoint": settings.NESTOPS_HUGGINGFACE_ENDPOINT
+            if value == TokenProvider.HUGGINGFACE
+            else "",
             "row": rows.get(value),
         }
         for value, label in TokenProvider.choices
@@ -300,32 +305,50 @@ def model_site_tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def download_settings(request: HttpRequest) -> HttpResponse:
-    """The team's GitHub mirror (team admins set it) and the server's download limits."""
+    """The team's download settings as they apply (its own value, else the server's default,
+    saying which); team admins change them. The server's limits are shown alongside."""
     team = current_team(request)
     is_admin = team is not None and has_role(request.user, team, Role.ADMIN)
     if request.method == "POST":
         if not is_admin:
             raise PermissionDenied(_("Only team admins change the download settings."))
         try:
-            host_files.set_github_mirror(
+            host_files.set_download_settings(
                 team=team,
-                mirror=request.POST.get("github_mirror", ""),
+                github_mirror=request.POST.get("github_mirror", ""),
+                huggingface_endpoint=request.POST.get("huggingface_endpoint", ""),
+                download_connections=request.POST.get("download_connections", ""),
                 requester=Requester.of(request, source=Source.DASHBOARD),
             )
         except InvalidRequest as exc:
-            messages.error(request, exc.message)
+            for field_messages in exc.details.values():
+                for message in field_messages:
+                    messages.error(request, message)
         else:
             messages.success(request, _("The download settings were saved."))
         return redirect("hostfiles:download-settings")
-    row = TeamFileSettings.objects.filter(team=team).first() if team is not None else None
+    defaults = download_defaults(team.pk if team is not None else None)
+    row = defaults.row
     return render(
         request,
         "hostfiles/download_settings.html",
         {
             "team": team,
             "is_admin": is_admin,
+            "defaults": defaults,
+            "effective": [
+                (_("GitHub mirror"), defaults.github_mirror),
+                (_("Hugging Face endpoint"), defaults.huggingface_endpoint),
+                (_("Connections per download"), defaults.connections),
+            ],
             "github_mirror": row.github_mirror if row is not None else "",
+            "huggingface_endpoint": row.huggingface_endpoint if row is not None else "",
+            "download_connections": row.download_connections if row is not None else None,
             "server_mirror": settings.NESTOPS_GITHUB_MIRROR,
+            "server_endpoint": settings.NESTOPS_HUGGINGFACE_ENDPOINT or sources.HUGGINGFACE,
+            "server_connections": settings.NESTOPS_DOWNLOAD_CONNECTIONS,
+            "max_connections": file_rules.MAX_CONNECTIONS,
+            "token_to_server_endpoint": bool(settings.NESTOPS_HUGGINGFACE_ENDPOINT),
             "max_bytes": settings.NESTOPS_DOWNLOAD_MAX_BYTES,
             "extension_hosts": ", ".join(settings.NESTOPS_EXTENSION_HOSTS),
             "suffixes": " ".join(settings.NESTOPS_MODEL_EXTENSIONS),

@@ -176,6 +176,28 @@ class Env:
             )
         return value
 
+    def url_base(self, name: str, default: str = "") -> str:
+        """An http(s) URL that paths are joined to (a site's endpoint such as
+        ``https://hf-mirror.com``); returned without a trailing ``/``."""
+        value = self._raw(name)
+        if value is None:
+            return default
+        parts = urlsplit(value)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username
+            or parts.password
+            or parts.query
+            or parts.fragment
+        ):
+            raise self._fail(
+                name,
+                value,
+                "an http(s) URL without credentials, query or fragment, e.g. https://hf-mirror.com",
+            )
+        return value.rstrip("/")
+
     def json(self, name: str, default: Any) -> Any:
         value = self._raw(name)
         if value is None:

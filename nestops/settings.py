@@ -511,6 +511,12 @@ NESTOPS_EXTENSION_HOSTS = env.host_names("NESTOPS_EXTENSION_HOSTS", ["github.com
 # A prefix put before GitHub URLs on the host (for hosts in mainland China), e.g.
 # https://ghproxy.example/ makes https://ghproxy.example/https://github.com/owner/repo.git.
 NESTOPS_GITHUB_MIRROR = env.url_prefix("NESTOPS_GITHUB_MIRROR")
+# Where Hugging Face files are downloaded from (a mirror such as https://hf-mirror.com for hosts
+# in mainland China); empty: https://huggingface.co. Teams may set their own. The team's Hugging
+# Face token goes to this endpoint too: the operator chose it (docs/models-and-extensions.md).
+NESTOPS_HUGGINGFACE_ENDPOINT = env.url_base("NESTOPS_HUGGINGFACE_ENDPOINT")
+# Parallel connections (byte ranges) per download of a large file; teams may set fewer.
+NESTOPS_DOWNLOAD_CONNECTIONS = env.int("NESTOPS_DOWNLOAD_CONNECTIONS", 16, minimum=1, maximum=16)
 # A host that comes up running (deploy, start, restart, resize) has its files read at once.
 NESTOPS_READ_FILES_WHEN_RUNNING = env.bool("NESTOPS_READ_FILES_WHEN_RUNNING", True)
 NESTOPS_DOWNLOAD_MAX_BYTES = env.size("NESTOPS_DOWNLOAD_MAX_BYTES", 50 * 1024**3)

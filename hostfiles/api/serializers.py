@@ -9,9 +9,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from hostfiles import previews
+from hostfiles import previews, sources
 from hostfiles import rules as file_rules
-from hostfiles.models import Extension, ModelFile, ModelKind, SourceToken, TokenProvider
+from hostfiles.models import (
+    DownloadSource,
+    Extension,
+    ModelFile,
+    ModelKind,
+    SourceToken,
+    TokenProvider,
+)
 from nestops.api import StrictModelSerializer, StrictSerializer, absolute_url
 from nestops.times import iso_time
 
@@ -53,13 +60,50 @@ class ModelFileSerializer(StrictModelSerializer):
 
 
 class DownloadSerializer(StrictSerializer):
-    """A model file to download onto the host."""
+    """A model file to download onto the host: a URL, or a file of a Hugging Face or
+    ModelScope repository (``source``, ``repo``, ``file``, ``revision``)."""
 
     url = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
         max_length=file_rules.MAX_URL_LENGTH,
         help_text=gettext_lazy(
             "https:// URL of the file; credentials in its query string (a presigned link) are "
-            "kept encrypted and shown redacted."
+            "kept encrypted and shown redacted. A Hugging Face or ModelScope file page or "
+            "download link is turned into the file's download URL (Hugging Face on the team's "
+            "endpoint)."
+        ),
+    )
+    source = serializers.ChoiceField(
+        choices=DownloadSource.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=gettext_lazy("Instead of a URL: the site of the repository."),
+    )
+    repo = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text=gettext_lazy("With source: the repository, owner/name."),
+    )
+    file = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=sources.MAX_PATH_LENGTH,
+        help_text=gettext_lazy("With source: the file's path in the repository."),
+    )
+    revision = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text=gettext_lazy(
+            "With source: a branch, tag or commit; by default main (Hugging Face) or master "
+            "(ModelScope)."
         ),
     )
     kind = serializers.ChoiceField(choices=ModelKind.choices)
@@ -84,7 +128,7 @@ class DownloadSerializer(StrictSerializer):
     overwrite = serializers.BooleanField(default=False)
 
     def validate_url(self, value: str) -> str:
-        return _checked(file_rules.validate_download_url, value)
+        return _checked(file_rules.validate_download_url, value) if value.strip() else ""
 
     def validate_filename(self, value: str) -> str:
         return _checked(file_rules.validate_filename, value) if value.strip() else ""
@@ -93,11 +137,35 @@ class DownloadSerializer(StrictSerializer):
         return _checked(file_rules.validate_sha256, value)
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        errors = {}
+        try:
+            # The team's endpoint is the service's to apply; the checks do not depend on it.
+            resolved = sources.resolve(
+                url=data["url"],
+                source=data["source"],
+                repo=data["repo"],
+                file=data["file"],
+                revision=data["revision"],
+            )
+        except DjangoValidationError as exc:
+            errors.update(exc.message_dict)
+            resolved = None
         try:
             file_rules.model_folder(data["kind"], data["directory"])
         except DjangoValidationError as exc:
-            raise serializers.ValidationError({"directory": exc.messages}) from None
-        if not data["filename"] and not file_rules.filename_from_url(data["url"]):
+            errors["directory"] = exc.messages
+        if resolved is not None:
+            try:
+                file_rules.validate_download_url(resolved.url)
+            except DjangoValidationError as exc:
+                errors.setdefault("url", exc.messages)
+        if errors:
+            raise serializers.ValidationError(errors)
+        if (
+            resolved is not None
+            and not data["filename"]
+            and not file_rules.filename_from_url(resolved.url)
+        ):
             raise serializers.ValidationError(
                 {
                     "filename": [

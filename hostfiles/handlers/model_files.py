@@ -20,6 +20,7 @@ from cloud import ecs
 from hostfiles import inventory, previews, progress
 from hostfiles import rules as file_rules
 from hostfiles.models import DownloadSecret, SourceToken
+from hostfiles.selectors import download_defaults
 from hostfiles.services import download_params
 from nestops.url_credentials import redact_url
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
@@ -72,6 +73,7 @@ def check_download(ctx: StepContext) -> Next:
         raise StepFailed("InvalidParameter", exc.message) from None
     if checked["path"] != params["path"]:
         raise StepFailed("InvalidParameter", f"path: {params['path']} is not where it belongs.")
+    _connections(ctx)
     full_url = _full_url(ctx)
     if full_url != params["url"]:
         try:
@@ -89,6 +91,19 @@ def _full_url(ctx: StepContext) -> str:
     return secret.url if secret is not None else ctx.params["url"]
 
 
+def _connections(ctx: StepContext) -> int:
+    """The parallel connections the request chose (1 to 16); an operation from before the
+    setting existed uses the team's value of today."""
+    value = ctx.params.get("connections")
+    if value is None:
+        value = download_defaults(ctx.instance.team_id).connections.value
+    try:
+        checked = file_rules.validate_connections(value)
+    except ValidationError as exc:
+        raise StepFailed("InvalidParameter", f"connections: {exc.messages[0]}") from None
+    return checked or settings.NESTOPS_DOWNLOAD_CONNECTIONS
+
+
 def _download_arguments(ctx: StepContext, mode: str, token: str = "") -> dict[str, str | int]:
     params = ctx.params
     return {
@@ -103,6 +118,7 @@ def _download_arguments(ctx: StepContext, mode: str, token: str = "") -> dict[st
         "EXTENSIONS": " ".join(file_rules.allowed_extensions()),
         "TOKEN": token,
         "ALLOW_PRIVATE": 1 if settings.NESTOPS_DOWNLOAD_ALLOW_PRIVATE_URLS else 0,
+        "CONNECTIONS": _connections(ctx),
         **_host_arguments(ctx),
     }
 

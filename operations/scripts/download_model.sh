@@ -4,8 +4,8 @@
 # empty), OVERWRITE (0 | 1), MAX_BYTES, RESERVE_BYTES (free space kept besides the file),
 # EXTENSIONS (allowed suffixes, space-separated), TOKEN (bearer token for the site, may be
 # empty), ALLOW_PRIVATE (0 | 1: private addresses and http:// allowed), WEBUI_USER,
-# WEBUI_PASSWORD, PORT, CONNECTIONS (1-32, default 16: parallel byte ranges for a large file
-# from a server that takes ranges).
+# WEBUI_PASSWORD, PORT, CONNECTIONS (1-16, default 16: parallel byte ranges for a large file
+# from a server that takes ranges; the team's setting, else NESTOPS_DOWNLOAD_CONNECTIONS).
 set -euo pipefail
 # nestops:include common.sh
 # nestops:address-policy
@@ -103,8 +103,8 @@ fi
 # the partial file; "$part.seg.<count>-<index>" holds how many bytes of its range are there (to
 # resume). The layout is derived from the size and the count.
 connections="${NESTOPS_ARG_CONNECTIONS:-16}"
-[[ "$connections" =~ ^[0-9]+$ ]] && ((connections >= 1 && connections <= 32)) ||
-  fail "CONNECTIONS is not a number from 1 to 32"
+[[ "$connections" =~ ^[0-9]+$ ]] && ((connections >= 1 && connections <= 16)) ||
+  fail "CONNECTIONS is not a number from 1 to 16"
 segment_min=$((8 * 1024 * 1024))
 segments=1
 if [[ -n "$remote_size" ]] && grep -qi '^accept-ranges: *bytes' <<<"$headers"; then

@@ -133,6 +133,15 @@ def test_it_reads_host_names_and_url_prefixes() -> None:
             Env({"P": value}).url_prefix("P")
 
 
+def test_it_reads_url_bases_without_their_trailing_slash() -> None:
+    assert Env({"E": "https://hf-mirror.com/"}).url_base("E") == "https://hf-mirror.com"
+    assert Env({"E": "https://m.example/hf"}).url_base("E") == "https://m.example/hf"
+    assert Env({}).url_base("E") == ""
+    for value in ("hf-mirror.com", "ftp://m.example", "https://u:p@m.example", "https://m/?q=1"):
+        with pytest.raises(ImproperlyConfigured, match="without credentials, query"):
+            Env({"E": value}).url_base("E")
+
+
 def test_it_reads_request_rates_as_drf_does() -> None:
     assert Env({"R": "30/min"}).rate("R", "60/min") == "30/min"
     assert Env({}).rate("R", "60/min") == "60/min"
