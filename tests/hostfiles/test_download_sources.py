@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from accounts.models import AuditAction, AuditEvent
+from accounts.preferences import preference
 from accounts.requester import Requester, Source
 from hostfiles import rules, sources
 from hostfiles import services as host_files
@@ -485,3 +486,11 @@ def test_the_tokens_page_says_the_servers_endpoint_gets_the_hugging_face_token(
     settings.NESTOPS_HUGGINGFACE_ENDPOINT = MIRROR
     page = signed_in(carol).get("/account/model-site-tokens/").content.decode()
     assert f"Also to {MIRROR}" in page and "never to an endpoint a team sets" in page
+
+
+def test_the_settings_page_speaks_chinese(bob) -> None:
+    chosen = preference(bob)
+    chosen.language = "zh-hans"
+    chosen.save()
+    page = signed_in(bob).get("/account/downloads/").content.decode()
+    assert "本团队下载使用的设置" in page and "服务器默认值" in page
