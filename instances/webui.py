@@ -62,3 +62,44 @@ def progress(instance: ServiceInstance, *, timeout: float = TIMEOUT_SECONDS) -> 
         job=str(state.get("job") or ""),
         progress=float(data.get("progress") or 0.0),
     )
+
+
+# Where the WebUI lives on a host (operations/scripts/common.sh); model paths are relative to it.
+HOST_WEBUI_DIR = "/root/stable-diffusion-webui"
+
+
+def preview_image(
+    instance: ServiceInstance, path: str, *, max_bytes: int, timeout: float = TIMEOUT_SECONDS
+) -> bytes | None:
+    """The image at ``path`` (relative to the WebUI directory) as the WebUI's extra networks
+    page serves a card's preview; None when the host has no such file or it is larger than
+    ``max_bytes`` (read no further than that)."""
+    if not instance.webui_endpoint:
+        raise WebUIUnreachable("the instance has no WebUI endpoint")
+    try:
+        response = _session.get(
+            instance.webui_endpoint.rstrip("/") + "/sd_extra_networks/thumb",
+            params={"filename": f"{HOST_WEBUI_DIR}/{path}"},
+            auth=(instance.webui_user, instance.webui_password),
+            timeout=timeout,
+            stream=True,
+        )
+    except requests.RequestException as exc:
+        raise WebUIUnreachable(f"{type(exc).__name__}: {exc}"[:300]) from None
+    with response:
+        if response.status_code in (404, 500):  # missing, or refused by the WebUI's checks
+            return None
+        if response.status_code != 200:
+            raise WebUIUnreachable(f"HTTP {response.status_code} from the preview of {path}")
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            return None
+        data = bytearray()
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                data += chunk
+                if len(data) > max_bytes:
+                    return None
+        except requests.RequestException as exc:
+            raise WebUIUnreachable(f"{type(exc).__name__}: {exc}"[:300]) from None
+    return bytes(data)
