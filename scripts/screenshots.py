@@ -229,12 +229,14 @@ def capture(port: int, sim, users) -> None:
         page.screenshot(path=str(OUT / "instances.png"), full_page=True)
         page.goto(f"{base}/instances/new/")
         page.fill("#id_name", "webui-new")
+        page.locator("label.type-option:not(.sold-out)").nth(1).click()
+        page.wait_for_selector("#summary :text('per hour')")
         page.fill("#id_system_disk_size", "500")
         page.fill("#id_bandwidth_out", "50")
         page.dispatch_event("#id_bandwidth_out", "change")
-        page.wait_for_timeout(1500)  # the type list is priced again for that disk and bandwidth
-        page.locator("label.type-option:not(.sold-out)").nth(1).click()
-        page.wait_for_selector("#summary :text('per hour')")
+        # The type list and the summary are priced again for that disk and bandwidth.
+        page.wait_for_selector("#summary :text('50 Mbit/s')")
+        page.wait_for_timeout(1000)
         page.screenshot(path=str(OUT / "create-wizard.png"), full_page=True)
         page.goto(f"{base}/instances/{created[0].public_id}/")
         page.click("button:has-text('Reveal the password')")
