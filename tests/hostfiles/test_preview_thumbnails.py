@@ -115,3 +115,16 @@ def test_a_thumbnail_is_made_of_any_accepted_image_and_nothing_else() -> None:
     assert previews.thumbnail_of(image("WEBP", (300, 600))) is not None
     assert previews.thumbnail_of(b"GIF89a" + os.urandom(100)) is None
     assert previews.thumbnail_of(os.urandom(previews.MAX_HOST_PREVIEW_BYTES + 1)) is None
+
+
+def test_previews_are_never_read_from_an_address_the_instance_does_not_own(
+    sim, team, alice, previewed_host
+) -> None:
+    (previewed_host.webui_dir / "models/Lora/card.jpg").write_bytes(image("JPEG", (640, 480)))
+    instance = instance_on(team, previewed_host, name="thumbnails-elsewhere")
+    refresh(instance, alice, sim)
+    for endpoint in ("http://169.254.169.254/", "http://100.100.100.200/", "http://10.9.9.9/"):
+        instance.webui_endpoint = endpoint
+        instance.save(update_fields=["webui_endpoint"])
+        assert host_files.read_preview_thumbnails(instance_id=instance.pk) == 0
+        assert host_files.thumbnails_to_read(instance).count() == 3
