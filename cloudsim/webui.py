@@ -191,6 +191,11 @@ class WebUI:
             answer = self._gradio(method, instance_id, sandbox, path, query or {}, headers, body)
             if answer is not None:
                 return answer
+        if path == "/sd_extra_networks/thumb" and method == "GET":
+            refused = _check_auth(headers, options.gradio_auth, "Login required")
+            if refused is not None:
+                return refused
+            return _extra_networks_thumb(sandbox, (query or {}).get("filename", ""))
         if path == "/docs":
             return WebResponse(200, _docs_page().encode(), "text/html; charset=utf-8")
         return json_response(404, {"detail": "Not Found"})
@@ -395,6 +400,35 @@ def _png_info(body: bytes) -> WebResponse:
         return _unprocessable("image", f"Cannot read the image: {error}")
     info = texts.pop("parameters", "")
     return json_response(200, {"info": info, "items": texts, "parameters": parse_infotext(info)})
+
+
+# The extra networks page serves card previews from the model folders only, by suffix.
+THUMB_FOLDERS = ("models", "embeddings")
+THUMB_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+}
+
+
+def _extra_networks_thumb(sandbox: Path, filename: str) -> WebResponse:
+    """``/sd_extra_networks/thumb?filename=/root/stable-diffusion-webui/models/...``: a card's
+    preview image, as AUTOMATIC1111 serves it (absolute host path, 404 when missing, refused
+    outside the model folders or for a suffix that is not an image)."""
+    if not filename.startswith("/") or "\x00" in filename:
+        return json_response(404, {"detail": "File not found"})
+    target = (sandbox / filename.lstrip("/")).resolve()
+    base = (sandbox / WEBUI_DIR).resolve()
+    if not any(target.is_relative_to(base / folder) for folder in THUMB_FOLDERS):
+        return json_response(500, {"detail": "File cannot be fetched"})
+    content_type = THUMB_TYPES.get(target.suffix.lower())
+    if content_type is None:
+        return json_response(500, {"detail": "File cannot be fetched"})
+    if not target.is_file():
+        return json_response(404, {"detail": "File not found"})
+    return WebResponse(200, target.read_bytes(), content_type)
 
 
 def _unprocessable(field: str, message: str) -> WebResponse:

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from hostfiles import rules as file_rules
-from hostfiles.models import Extension, ModelFile
+from hostfiles.models import Extension, ModelFile, thumbnail_etag
 from instances.models import ServiceInstance
 
 # What a refresh keeps of a row whose file did not change (size and time as before).
@@ -43,8 +43,13 @@ def forget_model(instance: ServiceInstance, path: str) -> None:
 
 
 def record_preview(instance: ServiceInstance, path: str, thumbnail: bytes = b"") -> None:
+    """A preview is now next to the model; without a thumbnail (a downloaded image) the host's
+    copy is read once later (``services.read_preview_thumbnails``)."""
     ModelFile.objects.filter(instance=instance, path=path).update(
-        has_preview=True, preview_thumbnail=thumbnail
+        has_preview=True,
+        preview_thumbnail=thumbnail,
+        thumbnail_etag=thumbnail_etag(thumbnail),
+        preview_read_at=None,
     )
 
 
@@ -109,7 +114,8 @@ def replace_inventory(
         row.modified_at = modified
         row.has_preview = preview
         if not preview:
-            row.preview_thumbnail = b""
+            row.set_thumbnail(b"")
+            row.preview_read_at = None
         row.save()
 
     names: dict[str, tuple[str, str]] = {}

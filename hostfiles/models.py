@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import hashlib
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -37,6 +37,10 @@ MODEL_FOLDERS: dict[str, str] = {
 }
 
 
+def thumbnail_etag(png: bytes) -> str:
+    return hashlib.sha256(png).hexdigest()[:16] if png else ""
+
+
 class ModelFile(models.Model):
     """A model file on a host (checkpoint, LoRA, VAE, ...) as nestops last saw it.
 
@@ -57,9 +61,13 @@ class ModelFile(models.Model):
     size_bytes = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     has_preview = models.BooleanField(_("has a preview"), default=False)
-    # A small PNG of the preview when it was set through nestops (a preview found on the host
-    # is only known to exist).
+    # A small PNG of the preview: made when it is set through nestops, or read once from the
+    # host's WebUI when the inventory finds one (``preview_read_at``; empty if unreadable).
     preview_thumbnail = models.BinaryField(_("preview thumbnail"), blank=True, default=b"")
+    # Names the thumbnail's content (ETag, and the version in its URL); empty without one, so
+    # lists need not load the bytes.
+    thumbnail_etag = models.CharField(_("thumbnail ETag"), max_length=16, blank=True)
+    preview_read_at = models.DateTimeField(_("preview read from the host"), null=True, blank=True)
     source_url = models.CharField(_("downloaded from"), max_length=2000, blank=True)
     modified_at = models.DateTimeField(_("modified on the host"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -81,11 +89,19 @@ class ModelFile(models.Model):
     def folder(self) -> str:
         return self.path.rpartition("/")[0]
 
+    def set_thumbnail(self, png: bytes) -> None:
+        self.preview_thumbnail = png
+        self.thumbnail_etag = thumbnail_etag(png)
+
     @property
-    def thumbnail_data_url(self) -> str:
-        if not self.preview_thumbnail:
+    def thumbnail_path(self) -> str:
+        """The thumbnail's API path (versioned by its content, so it may be cached long)."""
+        if not self.thumbnail_etag:
             return ""
-        return "data:image/png;base64," + base64.b64encode(bytes(self.preview_thumbnail)).decode()
+        return (
+            f"/api/v1/instances/{self.instance.public_id}/models/{self.public_id}/thumbnail/"
+            f"?v={self.thumbnail_etag}"
+        )
 
 
 class Extension(models.Model):

@@ -111,3 +111,22 @@ def make_thumbnail(png: bytes) -> bytes:
         picture = image.convert("RGBA")
     picture.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
     return _png(picture)
+
+
+# A preview found on a host is read once, at most this large, and kept as a thumbnail only.
+MAX_HOST_PREVIEW_BYTES = 8 * 1024 * 1024
+
+
+def thumbnail_of(data: bytes) -> bytes | None:
+    """The thumbnail of any accepted image (a preview found on a host); None for a file that
+    is not one, too large, or cannot be decoded."""
+    if len(data) > MAX_HOST_PREVIEW_BYTES:
+        return None
+    try:
+        with _open(data) as image:
+            image.draft("RGB", (THUMBNAIL_SIDE * 2, THUMBNAIL_SIDE * 2))
+            picture = ImageOps.exif_transpose(image).convert("RGBA")
+        picture.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+        return _png(picture)
+    except (ValidationError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None

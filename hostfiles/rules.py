@@ -66,6 +66,17 @@ def is_image(path: str) -> bool:
     return path.lower().endswith(IMAGE_EXTENSIONS)
 
 
+def preview_candidates(path: str) -> list[str]:
+    """Where a model's card preview may be, in the order the inventory looks (inventory.sh):
+    ``x.preview.png`` … ``x.webp`` next to ``x.safetensors``."""
+    stem = path.rpartition(".")[0] if "." in path.rpartition("/")[2] else path
+    return [
+        f"{stem}{middle}{suffix}"
+        for middle in (".preview.", ".")
+        for suffix in ("png", "jpg", "jpeg", "webp")
+    ]
+
+
 def preview_stem(path: str) -> str:
     """``folder/x`` for ``folder/x.png`` or ``folder/x.preview.png``: the model it shows."""
     stem = path.rpartition(".")[0]

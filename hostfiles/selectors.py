@@ -15,7 +15,12 @@ from instances.models import ServiceInstance
 
 
 def model_files_on(instance: ServiceInstance) -> QuerySet[ModelFile]:
-    return ModelFile.objects.filter(instance=instance).select_related("instance")
+    # The thumbnails' bytes are served by their own URL; lists do not load them.
+    return (
+        ModelFile.objects.filter(instance=instance)
+        .select_related("instance")
+        .defer("preview_thumbnail")
+    )
 
 
 def extensions_on(instance: ServiceInstance) -> QuerySet[Extension]:

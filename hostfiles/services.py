@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AuditAction, AuditEvent, Team
@@ -27,12 +30,16 @@ from hostfiles.models import (
     ModelFile,
     SourceToken,
     TeamFileSettings,
+    thumbnail_etag,
 )
 from hostfiles.selectors import download_defaults
-from instances.models import ServiceInstance
+from instances import webui
+from instances.models import ServiceInstance, Status
 from nestops.url_credentials import redact_url
 from operations.models import Kind, Operation
 from operations.services import InvalidRequest, OperationRefused, request_operation
+
+logger = logging.getLogger(__name__)
 
 
 def _collect(checks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
@@ -423,3 +430,52 @@ def set_download_settings(
             remote_addr=requester.address,
         )
     return row
+
+
+# --- thumbnails of previews found on a host ------------------------------------------------
+
+
+def thumbnails_to_read(instance: ServiceInstance) -> QuerySet[ModelFile]:
+    return ModelFile.objects.filter(
+        instance=instance, has_preview=True, thumbnail_etag="", preview_read_at__isnull=True
+    )
+
+
+def enqueue_thumbnail_reading(*, instance: ServiceInstance) -> None:
+    """After the transaction that found previews commits, reads them in a task."""
+    from hostfiles.tasks import read_preview_thumbnails
+
+    instance_id = instance.pk
+    transaction.on_commit(lambda: read_preview_thumbnails.delay(instance_id))
+
+
+def read_preview_thumbnails(*, instance_id: int) -> int:
+    """Reads each preview the host holds and nestops has no thumbnail of, once, through the
+    host's WebUI (at most ``previews.MAX_HOST_PREVIEW_BYTES`` each), and keeps a thumbnail.
+    A missing, oversized or broken preview leaves no image; a host that does not answer is
+    tried again by the next inventory. Returns how many thumbnails were made."""
+    instance = ServiceInstance.objects.filter(pk=instance_id, status=Status.RUNNING).first()
+    if instance is None:
+        return 0
+    made = 0
+    for model_file in thumbnails_to_read(instance).only("pk", "path"):
+        thumbnail = b""
+        try:
+            for candidate in file_rules.preview_candidates(model_file.path):
+                image = webui.preview_image(
+                    instance, candidate, max_bytes=previews.MAX_HOST_PREVIEW_BYTES
+                )
+                if image is not None:
+                    thumbnail = previews.thumbnail_of(image) or b""
+                    break
+        except webui.WebUIUnreachable as exc:
+            logger.info("previews of %s not read: %s", instance.public_id, exc)
+            return made
+        # Only a row still waiting for its thumbnail is written (an upload may have set one).
+        ModelFile.objects.filter(pk=model_file.pk, thumbnail_etag="").update(
+            preview_thumbnail=thumbnail,
+            thumbnail_etag=thumbnail_etag(thumbnail),
+            preview_read_at=timezone.now(),
+        )
+        made += bool(thumbnail)
+    return made

@@ -109,16 +109,30 @@ def _wizard_context(request: HttpRequest, form: InstanceForm) -> dict[str, Any]:
         "form": form,
         "usage_form": UsageForm(data or None, initial={"usage": "hours"}),
         **_types_context(
-            region, zone, charge_type, data.get("period") or "1", data.get("instance_type", "")
+            region,
+            zone,
+            charge_type,
+            data.get("period") or "1",
+            data.get("instance_type", ""),
+            # The fields' values: the posted ones, or those a link (?system_disk_size=…) set.
+            disk_and_bandwidth(data or form.initial),
         ),
         "summary": _summary(form, data) if data else None,
     }
 
 
 def _priced(
-    offers: list[catalog.Offer], *, region: str, zone: str, charge_type: str, months: int = 1
+    offers: list[catalog.Offer],
+    *,
+    region: str,
+    zone: str,
+    charge_type: str,
+    months: int = 1,
+    disk: dict[str, Any],
 ) -> list[tuple[catalog.Offer, Any]]:
-    """Each offer with its price, sorted by GPU (model, count), memory, then price."""
+    """Each offer with its price for the chosen system disk and bandwidth (``disk``, as
+    ``forms.disk_and_bandwidth`` gives them), sorted by GPU (model,
+    count), memory, then price."""
     priced = [
         (
             offer,
@@ -130,6 +144,7 @@ def _priced(
                     charge_type=charge_type,
                     period=months,
                     period_unit="Month",
+                    **disk,
                 )
             ),
         )
@@ -151,14 +166,26 @@ def _priced(
 
 
 def _types_context(
-    region: str, zone: str, charge_type: str, period: str, selected: str
+    region: str,
+    zone: str,
+    charge_type: str,
+    period: str,
+    selected: str,
+    disk: dict[str, Any],
 ) -> dict[str, Any]:
     offers = catalog.offers(region, zone, charge_type) if region and zone else []
     try:
         months = int(period)
     except ValueError:
         months = 1
-    priced = _priced(offers, region=region, zone=zone, charge_type=charge_type, months=months)
+    priced = _priced(
+        offers,
+        region=region,
+        zone=zone,
+        charge_type=charge_type,
+        months=months,
+        disk=disk,
+    )
     return {"offers": priced, "selected_type": selected, "charge_type": charge_type}
 
 
@@ -253,6 +280,7 @@ def wizard_zones(request: HttpRequest) -> HttpResponse:
                 request.GET.get("charge_type", "PostPaid"),
                 "1",
                 "",
+                disk_and_bandwidth(request.GET),
             ),
         },
     )
@@ -269,6 +297,7 @@ def wizard_types(request: HttpRequest) -> HttpResponse:
             request.GET.get("charge_type", "PostPaid"),
             request.GET.get("period", "1"),
             request.GET.get("instance_type", ""),
+            disk_and_bandwidth(request.GET),
         ),
     )
 
@@ -325,6 +354,11 @@ def _detail_context(
                 region=instance.region,
                 zone=instance.zone,
                 charge_type=instance.charge_type,
+                disk={
+                    "system_disk_category": instance.system_disk_category,
+                    "system_disk_size": instance.system_disk_size,
+                    "bandwidth_out": instance.bandwidth_out,
+                },
             )
     return {
         "instance": instance,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
 
 from instances.models import ServiceInstance
 
@@ -16,6 +19,34 @@ _session.trust_env = False
 # evaluate_idle asks many hosts at once from a thread pool: keep a connection per host.
 _session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=64, pool_maxsize=64))
 _session.mount("https://", requests.adapters.HTTPAdapter(pool_connections=64, pool_maxsize=64))
+
+
+# Never a WebUI, whatever an endpoint says: link-local (cloud metadata at 169.254.169.254) and
+# Alibaba Cloud's metadata service. The gateway and the control plane's own calls check this.
+FORBIDDEN_NETWORKS = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
+METADATA_ADDRESSES = {"100.100.100.200"}
+
+
+def owned_endpoint(instance: ServiceInstance) -> str | None:
+    """The instance's WebUI base URL if it points at an address the instance owns (its public
+    or private IP; cloudsim's endpoint in the simulated cloud); None otherwise."""
+    endpoint = instance.webui_endpoint
+    parts = urlsplit(endpoint)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host or parts.query or parts.fragment:
+        return None
+    owned = {str(a) for a in (instance.public_ip, instance.private_ip) if a}
+    if settings.NESTOPS_CLOUD == "sim":
+        owned.add(urlsplit(f"//{settings.NESTOPS_SIM_ENDPOINT}").hostname or "")
+    if host not in owned or host in METADATA_ADDRESSES:
+        return None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return endpoint.rstrip("/")
+    if any(address in network for network in FORBIDDEN_NETWORKS):
+        return None
+    return endpoint.rstrip("/")
 
 
 class WebUIUnreachable(Exception):
@@ -62,3 +93,45 @@ def progress(instance: ServiceInstance, *, timeout: float = TIMEOUT_SECONDS) -> 
         job=str(state.get("job") or ""),
         progress=float(data.get("progress") or 0.0),
     )
+
+
+# Where the WebUI lives on a host (operations/scripts/common.sh); model paths are relative to it.
+HOST_WEBUI_DIR = "/root/stable-diffusion-webui"
+
+
+def preview_image(
+    instance: ServiceInstance, path: str, *, max_bytes: int, timeout: float = TIMEOUT_SECONDS
+) -> bytes | None:
+    """The image at ``path`` (relative to the WebUI directory) as the WebUI's extra networks
+    page serves a card's preview; None when the host has no such file or it is larger than
+    ``max_bytes`` (read no further than that)."""
+    endpoint = owned_endpoint(instance)
+    if endpoint is None:
+        raise WebUIUnreachable("the instance has no WebUI endpoint at an address it owns")
+    try:
+        response = _session.get(
+            endpoint + "/sd_extra_networks/thumb",
+            params={"filename": f"{HOST_WEBUI_DIR}/{path}"},
+            auth=(instance.webui_user, instance.webui_password),
+            timeout=timeout,
+            stream=True,
+        )
+    except requests.RequestException as exc:
+        raise WebUIUnreachable(f"{type(exc).__name__}: {exc}"[:300]) from None
+    with response:
+        if response.status_code in (404, 500):  # missing, or refused by the WebUI's checks
+            return None
+        if response.status_code != 200:
+            raise WebUIUnreachable(f"HTTP {response.status_code} from the preview of {path}")
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            return None
+        data = bytearray()
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                data += chunk
+                if len(data) > max_bytes:
+                    return None
+        except requests.RequestException as exc:
+            raise WebUIUnreachable(f"{type(exc).__name__}: {exc}"[:300]) from None
+    return bytes(data)

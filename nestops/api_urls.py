@@ -59,6 +59,11 @@ host_file_urls = [
         name="instance-model-preview",
     ),
     path(
+        f"{on_instance}models/<str:model_id>/thumbnail/",
+        ModelFileViewSet.as_view({"get": "thumbnail"}),
+        name="instance-model-thumbnail",
+    ),
+    path(
         f"{on_instance}extensions/",
         ExtensionViewSet.as_view({"get": "list", "post": "create"}),
         name="instance-extensions",

@@ -185,6 +185,35 @@ def capture(port: int, sim, users) -> None:
         )
     )
 
+    # Model files with previews put on the first host by other means: the inventory finds
+    # them and the Models tab shows their thumbnails.
+    import io
+
+    from PIL import Image
+
+    from hostfiles.models import ModelFile
+    from hostfiles.services import request_inventory_refresh
+
+    instance = ServiceInstance.objects.get(pk=created[0].pk)
+    webui = (
+        Path(sim.instance(instance.cloud_instance_id)["sandbox"]) / "root/stable-diffusion-webui"
+    )
+    for name, colour in (("watercolor_style", (70, 130, 180)), ("ink_lines", (200, 90, 60))):
+        lora = webui / "models/Lora"
+        lora.mkdir(parents=True, exist_ok=True)
+        (lora / f"{name}.safetensors").write_bytes(os.urandom(4096))
+        buffer = io.BytesIO()
+        picture = Image.new("RGB", (512, 512), colour)
+        picture.paste((250, 240, 220), (128, 128, 384, 384))
+        picture.save(buffer, format="PNG")
+        (lora / f"{name}.preview.png").write_bytes(buffer.getvalue())
+    request_inventory_refresh(
+        instance=instance, requester=Requester(source="dashboard", actor=user)
+    )
+    wait(
+        lambda: ModelFile.objects.filter(instance=instance).exclude(thumbnail_etag="").count() == 2
+    )
+
     from playwright.sync_api import sync_playwright
 
     base = f"http://127.0.0.1:{port}"
@@ -202,10 +231,17 @@ def capture(port: int, sim, users) -> None:
         page.fill("#id_name", "webui-new")
         page.locator("label.type-option:not(.sold-out)").nth(1).click()
         page.wait_for_selector("#summary :text('per hour')")
+        page.fill("#id_system_disk_size", "500")
+        page.fill("#id_bandwidth_out", "50")
+        page.dispatch_event("#id_bandwidth_out", "change")
+        # The type list and the summary are priced again for that disk and bandwidth.
+        page.wait_for_selector("#summary :text('50 Mbit/s')")
+        page.wait_for_timeout(1000)
         page.screenshot(path=str(OUT / "create-wizard.png"), full_page=True)
         page.goto(f"{base}/instances/{created[0].public_id}/")
         page.click("button:has-text('Reveal the password')")
         page.wait_for_selector("#cred-password")
+        page.click("summary:has-text('Call the WebUI API')")
         page.screenshot(path=str(OUT / "instance.png"), full_page=True)
         page.goto(f"{base}/instances/{created[0].public_id}/files/")
         page.screenshot(path=str(OUT / "models-and-extensions.png"), full_page=True)

@@ -23,15 +23,12 @@ from accounts.authentication import LAST_USED_RESOLUTION
 from accounts.models import ApiToken, Role, token_digest
 from accounts.permissions import has_role, role_of
 from instances.models import ServiceInstance, Status
+from instances.webui import owned_endpoint
 from webgateway import origins
 from webgateway.models import GatewaySession, secret_digest
 
 # The role a user needs in the instance's team to use its WebUI.
 WEBUI_ROLE = Role.OPERATOR
-# Never an upstream, whatever an endpoint says: link-local (cloud metadata at 169.254.169.254)
-# and Alibaba Cloud's metadata service.
-FORBIDDEN_NETWORKS = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
-METADATA_ADDRESSES = {"100.100.100.200"}
 
 
 @dataclass
@@ -132,25 +129,8 @@ def may_use_webui(user: Any, instance: ServiceInstance) -> bool | None:
 
 
 def owned_upstream(instance: ServiceInstance) -> str | None:
-    """The instance's WebUI base URL if it points at an address the instance owns (its public
-    or private IP; cloudsim's endpoint in the simulated cloud); None otherwise."""
-    endpoint = instance.webui_endpoint
-    parts = urlsplit(endpoint)
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("http", "https") or not host or parts.query or parts.fragment:
-        return None
-    owned = {str(a) for a in (instance.public_ip, instance.private_ip) if a}
-    if settings.NESTOPS_CLOUD == "sim":
-        owned.add(urlsplit(f"//{settings.NESTOPS_SIM_ENDPOINT}").hostname or "")
-    if host not in owned or host in METADATA_ADDRESSES:
-        return None
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return endpoint.rstrip("/")
-    if any(address in network for network in FORBIDDEN_NETWORKS):
-        return None
-    return endpoint.rstrip("/")
+    """The instance's WebUI base URL if it points at an address the instance owns."""
+    return owned_endpoint(instance)
 
 
 def cleartext_over_internet(upstream: str) -> bool:

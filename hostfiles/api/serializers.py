@@ -35,6 +35,9 @@ class ModelFileSerializer(StrictModelSerializer):
 
     id = serializers.CharField(source="public_id", read_only=True)
     url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text=gettext_lazy("A small PNG of the preview; null when nestops has none.")
+    )
 
     class Meta:
         model = ModelFile
@@ -47,6 +50,7 @@ class ModelFileSerializer(StrictModelSerializer):
             "size_bytes",
             "sha256",
             "has_preview",
+            "thumbnail_url",
             "source_url",
             "modified_at",
             "created_at",
@@ -57,6 +61,10 @@ class ModelFileSerializer(StrictModelSerializer):
     def get_url(self, model_file: ModelFile) -> str:
         path = f"/api/v1/instances/{model_file.instance.public_id}/models/{model_file.public_id}/"
         return absolute_url(self.context, path)
+
+    def get_thumbnail_url(self, model_file: ModelFile) -> str | None:
+        path = model_file.thumbnail_path
+        return absolute_url(self.context, path) if path else None
 
 
 class DownloadSerializer(StrictSerializer):

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, parsers, permissions, status, viewsets
 from rest_framework.request import Request
@@ -114,6 +115,28 @@ class ModelFileViewSet(
             model_file=model_file, png=incoming.validated_data["image"], **self.asked_by(request)
         )
         return accepted(operation, self.get_serializer_context())
+
+    @extend_schema(
+        responses={(200, "image/png"): OpenApiTypes.BINARY, 304: None, 404: None},
+    )
+    def thumbnail(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        """The model's preview as a small PNG (404 when there is none). Its URL in
+        ``thumbnail_url`` carries the thumbnail's version, so clients may cache it long."""
+        model_file = self.get_object()
+        if not model_file.thumbnail_etag:
+            raise Http404
+        etag = f'"{model_file.thumbnail_etag}"'
+        headers = {
+            "ETag": etag,
+            # Team-authorised: private caches only; a new thumbnail gets a new URL.
+            "Cache-Control": "private, max-age=86400",
+            "X-Content-Type-Options": "nosniff",
+        }
+        if request.headers.get("If-None-Match") == etag:
+            return HttpResponse(status=304, headers=headers)
+        return HttpResponse(
+            bytes(model_file.preview_thumbnail), content_type="image/png", headers=headers
+        )
 
 
 # --- extensions ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from hostfiles import inventory, previews, progress
 from hostfiles import rules as file_rules
 from hostfiles.models import DownloadSecret, SourceToken
 from hostfiles.selectors import download_defaults
-from hostfiles.services import download_params
+from hostfiles.services import download_params, enqueue_thumbnail_reading
 from nestops.url_credentials import redact_url
 from operations.handlers.base import Handler, Next, Step, StepContext, StepFailed, Wait
 from operations.handlers.common import (
@@ -161,6 +161,7 @@ def download_succeeded(ctx: StepContext) -> None:
     result = ctx.state["result:download"]
     if file_rules.is_image(params["path"]):
         inventory.record_downloaded_preview(ctx.instance, params["path"])
+        enqueue_thumbnail_reading(instance=ctx.instance)
         return
     inventory.record_download(
         ctx.instance,
@@ -316,6 +317,7 @@ def inventory_listed(ctx: StepContext) -> None:
     inventory.replace_inventory(
         ctx.instance, models=found["models"], extensions=found["extensions"]
     )
+    enqueue_thumbnail_reading(instance=ctx.instance)
 
 
 REFRESH_INVENTORY = Handler(

@@ -79,3 +79,30 @@ def test_an_outsider_opening_an_instance_url_gets_the_404_page(
     assert response.status == 404
     assert page.locator("text=not yours to see").is_visible()
     assert "private-host" not in page.content()
+
+
+def test_changing_the_bandwidth_prices_the_type_list_again_in_place(
+    page, live_server, sim, alice
+) -> None:
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/instances/new/")
+    page.locator("label.type-option:not(.sold-out)").first.click()
+    page.wait_for_selector("#summary :text('per hour')")
+
+    def first_price() -> str:
+        return page.locator("#type-list label.type-option .price strong").first.inner_text()
+
+    before = first_price()
+    page.fill("#id_bandwidth_out", "50")
+    page.dispatch_event("#id_bandwidth_out", "change")
+    # 40 Mbit/s more at cloudsim's 0.125 CNY per Mbit/s and hour: 5.00 CNY more per type.
+    page.wait_for_function(
+        "before => document.querySelector('#type-list .price strong').innerText !== before",
+        arg=before,
+    )
+    added = float(first_price().split()[0]) - float(before.split()[0])
+    assert round(added, 2) == 5.0
+    # The list stays where it is; the summary stays a summary.
+    assert page.locator("#summary .type-option").count() == 0
+    assert page.locator("#type-list input[name=instance_type]:checked").count() == 1
+    page.wait_for_selector("#summary :text('50 Mbit/s')")

@@ -221,3 +221,21 @@ def test_without_api_flag_there_is_no_api(sim, host):
     assert helpers.http("GET", f"{sim.webui_url(host)}/sdapi/v1/progress")[0] == 404
     env.write_text('COMMANDLINE_ARGS="--listen --port 7860 --api"\n')
     assert helpers.http("GET", f"{sim.webui_url(host)}/sdapi/v1/progress")[0] == 200
+
+
+def test_card_previews_are_served_from_the_model_folders_only(sim, host):
+    sandbox = Path(sim.instance(host)["sandbox"])
+    webui = sandbox / "root/stable-diffusion-webui"
+    (webui / "models/Lora").mkdir(parents=True, exist_ok=True)
+    (webui / "models/Lora/card.preview.png").write_bytes(b"\x89PNG\r\n\x1a\nrest")
+    (webui / "models/Lora/card.txt").write_text("not an image")
+    (webui / "config.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    url = sim.webui_url(host) + "/sd_extra_networks/thumb?filename="
+    host_dir = "/root/stable-diffusion-webui"
+
+    status, _body, headers = helpers.http("GET", f"{url}{host_dir}/models/Lora/card.preview.png")
+    assert status == 200 and headers["Content-Type"] == "image/png"
+    assert helpers.http("GET", f"{url}{host_dir}/models/Lora/gone.png")[0] == 404
+    assert helpers.http("GET", f"{url}{host_dir}/models/Lora/card.txt")[0] == 500
+    assert helpers.http("GET", f"{url}{host_dir}/config.png")[0] == 500
+    assert helpers.http("GET", f"{url}{host_dir}/models/../config.png")[0] == 500

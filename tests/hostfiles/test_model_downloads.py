@@ -431,7 +431,7 @@ def test_a_preview_is_shrunk_to_a_png_and_placed_next_to_its_model(
     page = Client()
     page.force_login(alice)
     html = page.get(f"/instances/{instance.public_id}/files/").content.decode()
-    assert f'src="{model_file.thumbnail_data_url}"' in html
+    assert f'src="{model_file.thumbnail_path}"' in html
 
 
 def test_a_presigned_url_reaches_the_host_whole_and_everyone_else_redacted(

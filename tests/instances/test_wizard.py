@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -191,3 +192,59 @@ def test_the_system_disk_and_bandwidth_are_chosen_with_their_price(sim, browser)
         500,
         10,
     )
+
+
+def listed_prices(page: str) -> dict[str, Decimal]:
+    rows = re.findall(
+        r'<strong class="mono">([^<]+)</strong>.*?<strong>([\d.]+) CNY</strong>', page, re.DOTALL
+    )
+    return {instance_type: Decimal(price) for instance_type, price in rows}
+
+
+def test_the_listed_prices_follow_the_chosen_disk_and_bandwidth(sim, browser) -> None:
+    zone, instance_type = offer()
+    types = f"/instances/new/types/?region=cn-hangzhou&zone={zone}&charge_type=PostPaid"
+    default = listed_prices(browser.get(types).content.decode())
+    choice = "&system_disk_category=cloud_efficiency&system_disk_size=1000&bandwidth_out=50"
+    chosen = listed_prices(browser.get(types + choice).content.decode())
+
+    # What the cloud says the disk and bandwidth add per hour, whatever the instance type.
+    def quote(**fields) -> Decimal:
+        price = ecs.describe_price(
+            "cn-hangzhou", zone_id=zone, instance_type=instance_type, price_unit="Hour", **fields
+        )
+        return Decimal(str(price.trade))
+
+    difference = (
+        quote(system_disk_category="cloud_efficiency", system_disk_size=1000, bandwidth_out=50)
+        - quote()
+    )
+    assert difference > 0
+    in_stock = [t for t in default if t in chosen]
+    assert len(in_stock) >= 3 and set(default) == set(chosen)
+    for listed in in_stock:
+        assert chosen[listed] - default[listed] == difference, listed
+
+    # The whole page (the wizard after a region or a reload) lists the same prices.
+    page = browser.get(f"/instances/new/?region=cn-hangzhou&zone={zone}{choice}").content.decode()
+    assert listed_prices(page) == chosen
+    # So does the summary for the selected type, and a smaller disk is cheaper than the default.
+    summary = browser.post(
+        "/instances/new/summary/",
+        form_data(
+            system_disk_category="cloud_efficiency", system_disk_size="1000", bandwidth_out="50"
+        ),
+    ).content.decode()
+    assert f"{chosen[instance_type]:.2f} CNY per hour" in summary
+    smaller = listed_prices(
+        browser.get(types + "&system_disk_size=40&bandwidth_out=1").content.decode()
+    )
+    assert all(smaller[t] < default[t] for t in in_stock)
+
+
+def test_the_type_list_refreshes_when_the_disk_or_bandwidth_changes(sim, browser) -> None:
+    zone, _type = offer()
+    page = browser.get(f"/instances/new/?region=cn-hangzhou&zone={zone}").content.decode()
+    type_list = re.search(r'<div id="type-list"[^>]*>', page).group(0)
+    for name in ("system_disk_category", "system_disk_size", "bandwidth_out"):
+        assert f"change from:[name={name}]" in type_list and f"[name={name}]" in type_list

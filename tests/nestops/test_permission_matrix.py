@@ -66,6 +66,7 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "api:instance-models": [("get", VIEWER), ("post", OPERATOR)],
     "api:instance-model": [("get", VIEWER), ("delete", OPERATOR)],
     "api:instance-model-preview": [("post", OPERATOR)],
+    "api:instance-model-thumbnail": [("get", VIEWER)],
     "api:instance-extensions": [("get", VIEWER), ("post", OPERATOR)],
     "api:instance-extension": [("get", VIEWER), ("patch", OPERATOR), ("delete", OPERATOR)],
     "api:instance-extension-update": [("post", OPERATOR)],
@@ -174,7 +175,13 @@ def world(sim, team, other_team, alice, bob, carol, mallory) -> dict[str, Any]:
         instance=instance, team=team, kind=Kind.STOP, source="api", status="running"
     )
     model = ModelFile.objects.create(
-        instance=instance, kind="lora", path="models/Lora/a.safetensors", name="a"
+        instance=instance,
+        kind="lora",
+        path="models/Lora/a.safetensors",
+        name="a",
+        has_preview=True,
+        preview_thumbnail=b"\x89PNG\r\n\x1a\n",
+        thumbnail_etag="0123456789abcdef",
     )
     extension = Extension.objects.create(
         instance=instance, name="sd-ext", remote_url="https://github.com/a/b.git", ref="main"
