@@ -40,6 +40,7 @@ from cloudsim.runner import ScriptRunner
 from cloudsim.sandbox import PRIVATE_DIRECTORY, PRIVATE_FILE, Sandboxes, make_private
 from cloudsim.state import State
 from cloudsim.webui import WebUI
+from cloudsim.webui_tls import TlsListeners
 
 ACTION_MODULES = (
     cms,
@@ -72,6 +73,7 @@ class Simulator:
         self.sandboxes = Sandboxes(config.data_dir / "hosts")
         self.runner = ScriptRunner(self)
         self.webui = WebUI(self)
+        self.webui_tls = TlsListeners(self)
         self.control = Control(self)
         self.base_url = f"http://{config.host}:{config.port}"
         self.state_path = config.data_dir / "state.json"
@@ -81,6 +83,12 @@ class Simulator:
 
     def webui_url(self, instance_id: str) -> str:
         return f"{self.base_url}/hosts/{instance_id}"
+
+    def webui_tls_port(self, instance_id: str) -> int:
+        """The port of the host's TLS listener (see ``cloudsim.webui_tls``)."""
+        from cloudsim.server import Application
+
+        return self.webui_tls.port(instance_id, Application(self))
 
     # --- persistence ---------------------------------------------------------------------
 
@@ -155,6 +163,7 @@ class Simulator:
         """Stops scripts and the flusher, then writes the state one last time."""
         self._stop.set()
         self.runner.shutdown()
+        self.webui_tls.shutdown()
         if self._flusher is not None:
             self._flusher.join(timeout=5)
         self.state.touch()
