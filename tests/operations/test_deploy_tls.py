@@ -137,3 +137,63 @@ def test_without_tls_the_deploy_keeps_plain_http(sim, team, alice, settings):
     assert instance.webui_tls_port is None
     assert not HostCertificate.objects.filter(instance=instance).exists()
     assert webui.progress(instance).job_count == 0
+
+
+def run_on_host(instance, name: str, arguments: dict, token: str) -> str:
+    """Runs a host script through OOS (as an operation would) and returns its output."""
+    import time
+
+    from cloud import oos
+    from operations import scripts
+
+    execution = oos.start_run_command(
+        instance.region,
+        [instance.cloud_instance_id],
+        scripts.render(name, arguments),
+        client_token=token,
+    )
+    for _ in range(1500):
+        done = oos.get_execution(instance.region, execution.execution_id)
+        if done is not None and done.finished:
+            assert done.succeeded, done.outputs
+            return "\n".join(o.output for o in done.outputs)
+        time.sleep(0.02)
+    raise AssertionError(f"{name} did not finish")
+
+
+def test_a_reconfigure_keeps_the_certificate_and_prints_only_it(sim, team, alice):
+    from nestops import certificates
+
+    instance, _operation = deployed(sim, team, alice, "tls-again")
+    before = HostCertificate.objects.get(instance=instance).sha256
+    arguments = {
+        "WEBUI_USER": instance.webui_user,
+        "WEBUI_PASSWORD": instance.webui_password,
+        "PORT": 7860,
+        "TIMEOUT": 30,
+        "TLS": 1,
+    }
+    output = run_on_host(instance, "configure_webui", arguments, "again")
+    _rest, block = certificates.split_block(output)
+    assert block is not None and "PRIVATE KEY" not in output
+    assert certificates.load(block)[1] == before
+    assert not any(line in output for line in key_lines(sandbox_of(sim, instance)))
+    assert presented_sha256(instance.webui_endpoint) == before
+    # Scripts that call the WebUI on the host reach it over TLS too.
+    assert '"tls": true' in output
+
+
+def test_a_missing_key_is_made_again_on_the_next_configure(sim, team, alice):
+    instance, _operation = deployed(sim, team, alice, "tls-lost")
+    before = HostCertificate.objects.get(instance=instance).sha256
+    (sandbox_of(sim, instance) / "etc/sd-webui/tls/webui.key").unlink()
+    arguments = {
+        "WEBUI_USER": instance.webui_user,
+        "WEBUI_PASSWORD": instance.webui_password,
+        "PORT": 7860,
+        "TIMEOUT": 30,
+        "TLS": 1,
+    }
+    output = run_on_host(instance, "configure_webui", arguments, "lost")
+    assert "made the WebUI's TLS key and certificate" in output
+    assert presented_sha256(instance.webui_endpoint) != before
