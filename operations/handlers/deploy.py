@@ -202,6 +202,7 @@ def fail(ctx: StepContext, outcome: str) -> None:
         setattr(instance, field, "")
     if "cloud_instance_id" in ctx.state.get("cleaned", []):
         instance.public_ip = instance.private_ip = None
+        instance.webui_tls_port = None  # the next host makes and reports its own
     instance.webui_endpoint = ""
     ctx.settle(
         Status.DEPLOY_FAILED,
@@ -214,6 +215,7 @@ def fail(ctx: StepContext, outcome: str) -> None:
             "vpc_id",
             "vswitch_id",
             "webui_endpoint",
+            "webui_tls_port",
         ),
     )
 
