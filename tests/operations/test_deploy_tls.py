@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import ssl
 import stat
 import urllib.error
@@ -59,7 +60,8 @@ def deployed(sim, team, alice, name: str):
     return instance, operation
 
 
-def test_a_deploy_records_the_certificate_the_webui_presents(sim, team, alice, as_alice):
+def test_a_deploy_records_the_certificate_the_webui_presents(sim, team, alice, as_alice, caplog):
+    caplog.set_level(logging.DEBUG)
     instance, operation = deployed(sim, team, alice, "tls-1")
     assert instance.webui_endpoint.startswith("https://")
     assert instance.webui_tls_port
@@ -77,12 +79,17 @@ def test_a_deploy_records_the_certificate_the_webui_presents(sim, team, alice, a
     assert "--tls-certfile /etc/sd-webui/tls/webui.crt" in env
 
     # The key is nowhere the control plane shows or keeps.
+    api = [
+        as_alice.get(f"/api/v1/instances/{instance.public_id}/"),
+        as_alice.get(f"/api/v1/operations/{operation.public_id}/"),
+    ]
+    assert [answer.status_code for answer in api] == [200, 200]
     answers = [
         operation.log,
         json.dumps(operation.state),
         recorded.pem,
-        as_alice.get(f"/api/v1/instances/{instance.public_id}/").content.decode(),
-        as_alice.get(f"/api/v1/operations/{operation.public_id}/").content.decode(),
+        caplog.text,
+        *(answer.content.decode() for answer in api),
     ]
     for line in key_lines(sandbox):
         assert not any(line in text for text in answers)
