@@ -53,3 +53,23 @@ def test_a_host_presenting_another_certificate_is_refused(gateway, sim, alice, t
         refused = client.get("/sdapi/v1/sd-models")
     assert refused.status_code == 502
     assert refused.json()["code"] == "webui_certificate"
+
+
+def test_nginx_is_refused_a_pinned_host(live_server, settings, alice, tls_host):
+    import httpx
+
+    headers = {
+        "X-Nestops-Gateway-Secret": settings.NESTOPS_GATEWAY_SECRET,
+        "X-Forwarded-Host": f"{tls_host.public_id}.localhost:8001",
+        "X-Forwarded-Proto": "http",
+        "X-Original-Method": "GET",
+        "X-Original-URI": "/sdapi/v1/progress",
+        "Authorization": f"Bearer {token_of(alice)}",
+        "Accept": "application/json",
+    }
+    asked = httpx.get(f"{live_server.url}/gateway/auth", headers=headers, trust_env=False)
+    assert asked.status_code == 200 and asked.headers["X-Nestops-Upstream-Certificate"]
+    headers["X-Nestops-Auth-Mode"] = "nginx"
+    refused = httpx.get(f"{live_server.url}/gateway/auth", headers=headers, trust_env=False)
+    assert refused.status_code == 403
+    assert "X-Nestops-Upstream-Authorization" not in refused.headers
