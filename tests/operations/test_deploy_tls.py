@@ -204,3 +204,23 @@ def test_a_missing_key_is_made_again_on_the_next_configure(sim, team, alice):
     output = run_on_host(instance, "configure_webui", arguments, "lost")
     assert "made the WebUI's TLS key and certificate" in output
     assert presented_sha256(instance.webui_endpoint) != before
+
+
+def test_the_idle_poll_asks_a_tls_host_with_its_pin_loaded_beforehand(
+    sim, team, alice, django_assert_num_queries
+):
+    from autostop import webui_poll
+    from instances.models import ServiceInstance
+
+    instance, _operation = deployed(sim, team, alice, "tls-idle")
+    loaded = (
+        ServiceInstance.objects.filter(pk=instance.pk)
+        .select_related("webui_certificate")
+        .only("id", "webui_endpoint", "webui_user", "webui_password", "webui_certificate__pem")
+        .get()
+    )
+    pem = HostCertificate.objects.get(instance=instance).pem
+    with django_assert_num_queries(0):
+        assert webui.host_certificate(loaded) == pem
+    answers = webui_poll.poll([loaded], concurrency=2, timeout=10, budget=20)
+    assert answers[loaded.pk].state == "idle", answers[loaded.pk]
