@@ -40,6 +40,7 @@ from cloudsim.runner import ScriptRunner
 from cloudsim.sandbox import PRIVATE_DIRECTORY, PRIVATE_FILE, Sandboxes, make_private
 from cloudsim.state import State
 from cloudsim.webui import WebUI
+from cloudsim.webui_tls import PORT_FILE as TLS_PORT_FILE
 from cloudsim.webui_tls import TlsListeners
 
 ACTION_MODULES = (
@@ -112,6 +113,14 @@ class Simulator:
                     source = sandbox_source(self, instance.image_id)
                     self.sandboxes.create(instance.instance_id, **source)
                 self.state.touch()
+                tls_hosts = [
+                    instance_id
+                    for instance_id in self.state.instances
+                    if (self.sandboxes.path(instance_id) / TLS_PORT_FILE).is_file()
+                ]
+            # A host that served TLS answers again on its port, before any script runs there.
+            for instance_id in tls_hosts:
+                self.webui_tls_port(instance_id)
         except (OSError, ValueError, KeyError, TypeError) as error:
             backup = self.state_path.with_name(f"state.json.unreadable-{int(time.time())}")
             os.replace(self.state_path, backup)
