@@ -224,3 +224,18 @@ def test_the_idle_poll_asks_a_tls_host_with_its_pin_loaded_beforehand(
         assert webui.host_certificate(loaded) == pem
     answers = webui_poll.poll([loaded], concurrency=2, timeout=10, budget=20)
     assert answers[loaded.pk].state == "idle", answers[loaded.pk]
+
+
+def test_host_scripts_tell_a_tls_webui_over_https(sim, team, alice):
+    from operations import scripts
+
+    instance, _operation = deployed(sim, team, alice, "tls-scripts")
+    arguments = {
+        "PATH": "models/Stable-diffusion/gone.safetensors",
+        "WEBUI_USER": instance.webui_user,
+        "WEBUI_PASSWORD": instance.webui_password,
+        "PORT": 7860,
+    }
+    output = run_on_host(instance, "delete_model", arguments, "tls-delete")
+    _rest, result = scripts.split_result(output)
+    assert result is not None and result["refresh"]["refresh-checkpoints"] == 200, output
