@@ -230,7 +230,7 @@ HANDLER = Handler(
         WAIT_RUNNING,
         Step("set_language", _("Set the WebUI's language"), set_language),
         Step("configure_webui", _("Configure and start the WebUI"), configure_webui),
-        Step("record_tls", _("Record the WebUI's TLS certificate"), record_tls),
+        Step("record_tls", _("Record the host certificate of the WebUI"), record_tls),
     ),
     rollback=CLEANUP_STEPS,
     rollback_enabled=lambda ctx: not settings.NESTOPS_KEEP_FAILED_DEPLOYS,
