@@ -111,8 +111,16 @@ def _ask_webuis(
         return
     credentials = {
         i.pk: i
-        for i in ServiceInstance.objects.filter(pk__in=[a.instance.pk for a in wanted]).only(
-            "id", "public_id", "webui_endpoint", "webui_user", "webui_password"
+        # The host's pinned certificate comes along: the poll's threads never query.
+        for i in ServiceInstance.objects.filter(pk__in=[a.instance.pk for a in wanted])
+        .select_related("webui_certificate")
+        .only(
+            "id",
+            "public_id",
+            "webui_endpoint",
+            "webui_user",
+            "webui_password",
+            "webui_certificate__pem",
         )
     }
     answers = webui_poll.poll(

@@ -65,9 +65,10 @@ def stop_all(schedules: list[Schedule], now: datetime, report: ScheduleReport) -
     askable = [s for s in running if s.pk not in snoozed]
     credentials = {
         i.pk: i
-        for i in ServiceInstance.objects.filter(pk__in=[s.instance_id for s in askable]).only(
-            "id", "webui_endpoint", "webui_user", "webui_password"
-        )
+        # The host's pinned certificate comes along: the poll's threads never query.
+        for i in ServiceInstance.objects.filter(pk__in=[s.instance_id for s in askable])
+        .select_related("webui_certificate")
+        .only("id", "webui_endpoint", "webui_user", "webui_password", "webui_certificate__pem")
     }
     answers = webui_poll.poll(
         [credentials[s.instance_id] for s in askable if s.instance_id in credentials],

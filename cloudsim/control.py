@@ -97,6 +97,7 @@ class Control:
             "private_ip": instance.private_ip,
             "holds_stock": instance.holds_stock,
             "webui_url": self.sim.webui_url(instance.instance_id),
+            "webui_tls_port": self.sim.webui_tls.known_port(instance.instance_id),
             "sandbox": str(self.sim.sandboxes.path(instance.instance_id)),
             "tags": dict(instance.tags),
         }

@@ -153,6 +153,7 @@ class ScriptRunner:
         return {
             "NESTOPS_HOST_ROOT": str(sandbox),
             "NESTOPS_WEBUI_URL": self.sim.webui_url(instance_id),
+            "NESTOPS_WEBUI_TLS_PORT": str(self.sim.webui_tls_port(instance_id)),
             "HOME": str(sandbox / "root"),
             "PATH": f"{sandbox / '.sim' / 'bin'}:{system_path}",
             "LANG": "C.UTF-8",

@@ -43,7 +43,13 @@ class Application:
                 instance_id, _, rest = path[len("/hosts/") :].partition("/")
                 query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
                 answer = self.sim.webui.handle(
-                    method, instance_id, "/" + rest, headers, body, query
+                    method,
+                    instance_id,
+                    "/" + rest,
+                    headers,
+                    body,
+                    query,
+                    tls=environ.get("wsgi.url_scheme") == "https",
                 )
                 if answer.stream is not None:
                     stream_headers = [*answer.headers, ("Content-Type", answer.content_type)]
@@ -72,14 +78,21 @@ class Application:
             payload = _json({"detail": "cloudsim internal error (see its stderr)"})
             return _respond(start_response, 500, payload, "application/json", [])
 
-    def websocket(self, target: str, headers: dict[str, str], channel: WebSocketChannel) -> None:
+    def websocket(
+        self,
+        target: str,
+        headers: dict[str, str],
+        channel: WebSocketChannel,
+        *,
+        tls: bool = False,
+    ) -> None:
         """A WebSocket upgrade: only Gradio's queue on a simulated host speaks it."""
         path = unquote(target.partition("?")[0])
         if not path.startswith("/hosts/"):
             channel.refuse(404, "Not Found")
             return
         instance_id, _, rest = path[len("/hosts/") :].partition("/")
-        self.sim.webui.websocket(instance_id, "/" + rest, headers, channel)
+        self.sim.webui.websocket(instance_id, "/" + rest, headers, channel, tls=tls)
 
 
 def _json(payload: Any) -> bytes:

@@ -40,6 +40,8 @@ from cloudsim.runner import ScriptRunner
 from cloudsim.sandbox import PRIVATE_DIRECTORY, PRIVATE_FILE, Sandboxes, make_private
 from cloudsim.state import State
 from cloudsim.webui import WebUI
+from cloudsim.webui_tls import PORT_FILE as TLS_PORT_FILE
+from cloudsim.webui_tls import TlsListeners
 
 ACTION_MODULES = (
     cms,
@@ -72,6 +74,7 @@ class Simulator:
         self.sandboxes = Sandboxes(config.data_dir / "hosts")
         self.runner = ScriptRunner(self)
         self.webui = WebUI(self)
+        self.webui_tls = TlsListeners(self)
         self.control = Control(self)
         self.base_url = f"http://{config.host}:{config.port}"
         self.state_path = config.data_dir / "state.json"
@@ -81,6 +84,12 @@ class Simulator:
 
     def webui_url(self, instance_id: str) -> str:
         return f"{self.base_url}/hosts/{instance_id}"
+
+    def webui_tls_port(self, instance_id: str) -> int:
+        """The port of the host's TLS listener (see ``cloudsim.webui_tls``)."""
+        from cloudsim.server import Application
+
+        return self.webui_tls.port(instance_id, Application(self))
 
     # --- persistence ---------------------------------------------------------------------
 
@@ -104,6 +113,14 @@ class Simulator:
                     source = sandbox_source(self, instance.image_id)
                     self.sandboxes.create(instance.instance_id, **source)
                 self.state.touch()
+                tls_hosts = [
+                    instance_id
+                    for instance_id in self.state.instances
+                    if (self.sandboxes.path(instance_id) / TLS_PORT_FILE).is_file()
+                ]
+            # A host that served TLS answers again on its port, before any script runs there.
+            for instance_id in tls_hosts:
+                self.webui_tls_port(instance_id)
         except (OSError, ValueError, KeyError, TypeError) as error:
             backup = self.state_path.with_name(f"state.json.unreadable-{int(time.time())}")
             os.replace(self.state_path, backup)
@@ -155,6 +172,7 @@ class Simulator:
         """Stops scripts and the flusher, then writes the state one last time."""
         self._stop.set()
         self.runner.shutdown()
+        self.webui_tls.shutdown()
         if self._flusher is not None:
             self._flusher.join(timeout=5)
         self.state.touch()

@@ -109,11 +109,19 @@ class WebUI:
         return None
 
     def websocket(
-        self, instance_id: str, path: str, headers: dict[str, str], channel: WebSocketChannel
+        self,
+        instance_id: str,
+        path: str,
+        headers: dict[str, str],
+        channel: WebSocketChannel,
+        *,
+        tls: bool = False,
     ) -> None:
         """Gradio 3's queue: ``/queue/join`` upgraded to a WebSocket, one job per socket."""
         refused = self._reachable(instance_id)
         sandbox = self.sim.sandboxes.path(instance_id)
+        if refused is None and self.files.launch_options(sandbox).tls_certfile and not tls:
+            refused = _https_only(instance_id)
         if refused is None and path != "/queue/join":
             refused = json_response(404, {"detail": "Not Found"})
         if refused is None:
@@ -165,12 +173,16 @@ class WebUI:
         headers: dict[str, str],
         body: bytes,
         query: dict[str, str] | None = None,
+        *,
+        tls: bool = False,
     ) -> WebResponse:
         refused = self._reachable(instance_id)
         if refused is not None:
             return refused
         sandbox = self.sim.sandboxes.path(instance_id)
         options = self.files.launch_options(sandbox)
+        if options.tls_certfile and not tls:
+            return _https_only(instance_id)
         path = path or "/"
         if path.startswith("/sdapi/"):
             if not options.api:
@@ -492,3 +504,11 @@ def _options(sandbox: Path) -> dict[str, Any]:
     if isinstance(saved, dict):
         options.update(saved)
     return options
+
+
+def _https_only(instance_id: str) -> WebResponse:
+    """A WebUI started with --tls-certfile serves HTTPS on its port (cloudsim: the host's TLS
+    listener), never plain HTTP."""
+    return json_response(
+        400, {"detail": f"The WebUI of {instance_id} serves HTTPS only (its TLS port)."}
+    )

@@ -28,6 +28,9 @@ class LaunchOptions:
     api_auth: tuple[tuple[str, str], ...] = ()
     gradio_auth: tuple[tuple[str, str], ...] = ()
     port: int = 7860
+    # Host paths of the TLS key and certificate (both set: the WebUI serves HTTPS only).
+    tls_keyfile: str = ""
+    tls_certfile: str = ""
 
 
 def _credentials(value: str) -> tuple[tuple[str, str], ...]:
@@ -57,6 +60,7 @@ def parse_launch_options(text: str) -> LaunchOptions:
     api_auth: tuple[tuple[str, str], ...] = ()
     gradio_auth: tuple[tuple[str, str], ...] = ()
     port = 7860
+    tls: dict[str, str] = {}
     index = 0
     while index < len(args):
         arg = args[index]
@@ -70,12 +74,21 @@ def parse_launch_options(text: str) -> LaunchOptions:
             api_auth = _credentials(value)
         elif name == "--gradio-auth":
             gradio_auth = _credentials(value)
+        elif name in ("--tls-keyfile", "--tls-certfile"):
+            tls[name] = value
         elif name == "--port" and value.isdigit():
             port = int(value)
         else:
             consumed = 1
         index += consumed
-    return LaunchOptions(api=api, api_auth=api_auth, gradio_auth=gradio_auth, port=port)
+    return LaunchOptions(
+        api=api,
+        api_auth=api_auth,
+        gradio_auth=gradio_auth,
+        port=port,
+        tls_keyfile=tls.get("--tls-keyfile", ""),
+        tls_certfile=tls.get("--tls-certfile", ""),
+    )
 
 
 class HostFiles:

@@ -128,6 +128,9 @@ class ServiceInstance(models.Model):
     private_ip = models.GenericIPAddressField(_("private IP"), null=True, blank=True)
 
     webui_endpoint = models.CharField(_("WebUI endpoint"), max_length=200, blank=True)
+    # Set when the deploy configured TLS on the host: the port its WebUI serves HTTPS on, as
+    # the host reported it (NESTOPS_WEBUI_PORT on a real host; cloudsim gives each host one).
+    webui_tls_port = models.PositiveIntegerField(_("WebUI TLS port"), null=True, blank=True)
     webui_user = models.CharField(_("WebUI user"), max_length=32, default="admin")
     webui_language = models.CharField(
         _("WebUI language"),

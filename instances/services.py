@@ -25,15 +25,21 @@ def generate_webui_password() -> str:
 
 
 def webui_endpoint(instance: ServiceInstance) -> str:
-    """Where the host's WebUI answers, from NESTOPS_WEBUI_URL_TEMPLATE."""
+    """Where the host's WebUI answers: NESTOPS_WEBUI_TLS_URL_TEMPLATE once the deploy
+    configured TLS on the host, NESTOPS_WEBUI_URL_TEMPLATE otherwise."""
     if settings.NESTOPS_CLOUD == "aliyun" and not instance.public_ip:
         return ""
-    return settings.NESTOPS_WEBUI_URL_TEMPLATE.format(
+    tls_port = instance.webui_tls_port
+    template = (
+        settings.NESTOPS_WEBUI_TLS_URL_TEMPLATE if tls_port else settings.NESTOPS_WEBUI_URL_TEMPLATE
+    )
+    return template.format(
         public_ip=instance.public_ip or "",
         private_ip=instance.private_ip or "",
-        port=settings.NESTOPS_WEBUI_PORT,
+        port=tls_port or settings.NESTOPS_WEBUI_PORT,
         instance_id=instance.cloud_instance_id,
         sim_endpoint=settings.NESTOPS_SIM_ENDPOINT,
+        sim_host=settings.NESTOPS_SIM_ENDPOINT.rpartition(":")[0],
     )
 
 

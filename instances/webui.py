@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from typing import Any
@@ -9,8 +10,10 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 
 from instances.models import ServiceInstance
+from nestops import certificates
 
 TIMEOUT_SECONDS = 5.0
 _session = requests.Session()
@@ -49,6 +52,40 @@ def owned_endpoint(instance: ServiceInstance) -> str | None:
     return endpoint.rstrip("/")
 
 
+class _PinnedAdapter(requests.adapters.HTTPAdapter):
+    """HTTPS that trusts exactly the host's recorded certificate (never the public CAs)."""
+
+    def __init__(self, pem: str) -> None:
+        self._context = certificates.pinned_context(pem)
+        super().__init__(pool_connections=8, pool_maxsize=8)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._context
+        kwargs["assert_hostname"] = False
+        super().init_poolmanager(*args, **kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        # requests would add its CA bundle to the context: the pin alone decides.
+        conn.cert_reqs = "CERT_REQUIRED"
+        conn.ca_certs = conn.ca_cert_dir = None
+
+
+@functools.lru_cache(maxsize=256)
+def _pinned_session(pem: str) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("https://", _PinnedAdapter(pem))
+    return session
+
+
+def host_certificate(instance: ServiceInstance) -> str:
+    """The certificate recorded for the host's WebUI (the gateway's HostCertificate), or ""."""
+    try:
+        return instance.webui_certificate.pem  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
+        return ""
+
+
 class WebUIUnreachable(Exception):
     """The WebUI did not answer, or answered with an error."""
 
@@ -69,8 +106,13 @@ class Progress:
 def _get(instance: ServiceInstance, path: str, timeout: float = TIMEOUT_SECONDS) -> Any:
     if not instance.webui_endpoint:
         raise WebUIUnreachable("the instance has no WebUI endpoint")
+    session = _session
+    if instance.webui_endpoint.startswith("https://"):
+        # Without a recorded certificate, the system's CAs (as the gateway does).
+        pem = host_certificate(instance)
+        session = _pinned_session(pem) if pem else _session
     try:
-        response = _session.get(
+        response = session.get(
             instance.webui_endpoint.rstrip("/") + path,
             auth=(instance.webui_user, instance.webui_password),
             timeout=timeout,

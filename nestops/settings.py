@@ -355,6 +355,15 @@ NESTOPS_WEBUI_URL_TEMPLATE = env.str(
     if NESTOPS_CLOUD == "sim"
     else "http://{public_ip}:{port}",
 )
+# Deploys make a self-signed certificate on each host and start its WebUI with TLS; the gateway
+# pins that certificate (docs/gateway.md). Off: plain HTTP, for a gateway in the hosts' VPC
+# (NESTOPS_WEBUI_URL_TEMPLATE=http://{private_ip}:{port}).
+NESTOPS_WEBUI_TLS = env.bool("NESTOPS_WEBUI_TLS", NESTOPS_CLOUD != "sim")
+# Where a host that serves TLS answers; {port} is the port the host reported.
+NESTOPS_WEBUI_TLS_URL_TEMPLATE = env.str(
+    "NESTOPS_WEBUI_TLS_URL_TEMPLATE",
+    "https://{sim_host}:{port}" if NESTOPS_CLOUD == "sim" else "https://{public_ip}:{port}",
+)
 # --- WebUI gateway (docs/gateway.md) ----------------------------------------------------------
 # Each instance's WebUI is served on its own origin: {scheme}://{instance_id}.{domain}[:port].
 NESTOPS_WEBUI_DOMAIN = env.str("NESTOPS_WEBUI_DOMAIN", "localhost").lower().strip(".")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import functools
 import json
 import logging
 import os
@@ -31,6 +30,7 @@ import httpx
 # say which settings module that is before anything reads them.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nestops.settings")
 
+from nestops import certificates
 from webgateway import origins
 from webgateway.gradio_login import GradioLogins
 from webgateway.relay import relay_websocket
@@ -144,12 +144,7 @@ class Grant:
         return pinned_context(self.certificate)
 
 
-@functools.lru_cache(maxsize=1024)
-def pinned_context(pem: str) -> ssl.SSLContext:
-    """Trusts exactly one self-signed certificate, whatever name or IP it is reached by."""
-    context = ssl.create_default_context(cadata=pem)
-    context.check_hostname = False
-    return context
+pinned_context = certificates.pinned_context
 
 
 class Gateway:

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from accounts.models import AuditAction, AuditEvent
 from instances.models import ServiceInstance
+from nestops import certificates
+from nestops.certificates import InvalidCertificate as InvalidCertificate
 from webgateway.models import (
     GatewaySession,
     HandoffCode,
@@ -118,25 +120,12 @@ def prune_expired(*, older_than: timedelta = timedelta(days=1)) -> int:
     return deleted + codes
 
 
-class InvalidCertificate(ValueError):
-    """Not a PEM X.509 certificate."""
-
-
 def record_host_certificate(*, instance: ServiceInstance, pem: str) -> HostCertificate:
-    """Records (or replaces) the certificate the gateway pins for the host's WebUI."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-
-    try:
-        certificate = x509.load_pem_x509_certificate(pem.encode("ascii"))
-    except (ValueError, UnicodeEncodeError):
-        raise InvalidCertificate("expected one PEM X.509 certificate") from None
+    """Records (or replaces) the certificate the gateway pins for the host's WebUI (the
+    deploy does, from what the host printed; or an operator in the admin)."""
+    pem, sha256 = certificates.load(pem)
     found, _created = HostCertificate.objects.update_or_create(
         instance=instance,
-        defaults={
-            "pem": pem.strip() + "\n",
-            "sha256": certificate.fingerprint(hashes.SHA256()).hex(),
-            "recorded_at": timezone.now(),
-        },
+        defaults={"pem": pem, "sha256": sha256, "recorded_at": timezone.now()},
     )
     return found

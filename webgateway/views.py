@@ -136,9 +136,27 @@ def auth(request: HttpRequest) -> HttpResponse:
     understands); nginx then shows ``/gateway/page``."""
     req = gateway_request(request)
     decision = decide(req)
+    nginx = request.headers.get("X-Nestops-Auth-Mode") == "nginx"
+    pem = ""
+    if decision.allowed and decision.upstream.startswith("https://"):
+        pinned = HostCertificate.objects.filter(instance=decision.instance)
+        pem = pinned.values_list("pem", flat=True).first() or ""
+        if pem and nginx:
+            # nginx cannot check a per-host pin: it would send the credentials to whoever
+            # answers at the host's address.
+            decision = Decision(
+                503,
+                "unpinned_hop",
+                _(
+                    "This host's WebUI is reached over TLS with a pinned certificate, which "
+                    "nginx cannot check; use the nestops gateway or the private IP (see "
+                    "docs/gateway.md)."
+                ),
+                decision.instance,
+            )
     if not decision.allowed:
         status = None
-        if request.headers.get("X-Nestops-Auth-Mode") == "nginx":
+        if nginx:
             status = 401 if decision.status == 401 else 403
         return in_users_language(request, req, decision, status)
     instance = decision.instance
@@ -154,11 +172,9 @@ def auth(request: HttpRequest) -> HttpResponse:
     response["X-Nestops-Upstream-Authorization"] = f"Basic {credentials}"
     response["X-Nestops-User"] = decision.user.get_username()
     response["X-Nestops-Instance"] = instance.public_id
-    if decision.upstream.startswith("https://"):
-        pinned = HostCertificate.objects.filter(instance=instance).values_list("pem", flat=True)
-        if pem := pinned.first():
-            # The only certificate the gateway will accept from this host.
-            response["X-Nestops-Upstream-Certificate"] = base64.b64encode(pem.encode()).decode()
+    if pem:
+        # The only certificate the gateway will accept from this host.
+        response["X-Nestops-Upstream-Certificate"] = base64.b64encode(pem.encode()).decode()
     cacheable = decision.via == "session" and not work
     seconds = str(settings.NESTOPS_GATEWAY_AUTH_CACHE_SECONDS if cacheable else 0)
     response["X-Nestops-Cache-Seconds"] = seconds

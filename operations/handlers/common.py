@@ -13,6 +13,7 @@ from cloud import Conflict, NotFound, ecs, oos, vpc
 from instances import webui
 from instances.models import Status
 from instances.services import webui_endpoint
+from nestops import certificates
 from operations import scripts
 from operations.handlers.base import Next, Step, StepContext, StepFailed, Wait
 
@@ -127,6 +128,10 @@ def run_script(
     if not execution.finished:
         return poll()
     output, result = scripts.split_result("\n".join(o.output for o in execution.outputs))
+    # A host's certificate is kept for the step that records it, not logged as output.
+    output, certificate = certificates.split_block(output)
+    if certificate is not None:
+        ctx.state[f"certificate:{purpose}"] = certificate
     output = scripts.fold_repeats(output.strip())
     if output:
         ctx.log(f"{name} output:\n{output[-OUTPUT_TAIL:]}")
@@ -150,6 +155,45 @@ def _script_failure(name: str, execution: oos.Execution, output: str) -> str:
     if output:
         message += ".\nLast output:\n" + "\n".join(output.splitlines()[-LAST_OUTPUT_LINES:])
     return message
+
+
+# The WebUI gateway records the certificate a host printed (and pins it); its app registers
+# the recorder from AppConfig.ready, because operations sits below it and never imports it.
+_certificate_recorder: Callable[..., Any] | None = None
+
+
+def register_certificate_recorder(recorder: Callable[..., Any]) -> None:
+    global _certificate_recorder
+    _certificate_recorder = recorder
+
+
+def record_webui_tls(ctx: StepContext, purpose: str) -> None:
+    """After configure_webui: records the certificate the host printed (checked to be one
+    X.509 certificate) for the gateway to pin, and the port the WebUI serves HTTPS on; the
+    instance's WebUI endpoint follows (https with TLS, NESTOPS_WEBUI_URL_TEMPLATE without)."""
+    instance = ctx.instance
+    result = script_result(ctx, purpose)
+    port = result.get("port")
+    if result.get("tls") is True:
+        if not isinstance(port, int) or not 0 < port < 65536:
+            raise StepFailed("WebUITLSPortInvalid", f"The host reported the TLS port {port!r}.")
+        try:
+            pem, sha256 = certificates.load(ctx.state.get(f"certificate:{purpose}") or "")
+        except certificates.InvalidCertificate as exc:
+            raise StepFailed(
+                "WebUICertificateInvalid",
+                f"The host did not print its WebUI certificate as one PEM certificate ({exc}).",
+            ) from None
+        if _certificate_recorder is None:
+            raise StepFailed("WebUICertificateNotRecorded", "No certificate recorder is set up.")
+        _certificate_recorder(instance=instance, pem=pem)
+        instance.webui_tls_port = port
+        ctx.log(f"recorded the WebUI's TLS certificate (SHA-256 {sha256}); the gateway pins it")
+    else:
+        instance.webui_tls_port = None
+    instance.webui_endpoint = webui_endpoint(instance)
+    instance.save(update_fields=["webui_tls_port", "webui_endpoint", "updated_at"])
+    ctx.log(f"the WebUI answers at {instance.webui_endpoint}")
 
 
 def webui_arguments(ctx: StepContext) -> dict[str, str | int]:

@@ -15,6 +15,7 @@ from operations.handlers.common import (
     WAIT_RUNNING,
     language_arguments,
     poll,
+    record_webui_tls,
     run_script,
     webui_arguments,
 )
@@ -173,7 +174,13 @@ def set_language(ctx: StepContext) -> Next | Wait:
 
 
 def configure_webui(ctx: StepContext) -> Next | Wait:
-    return run_script(ctx, "webui", "configure_webui", webui_arguments(ctx))
+    arguments = {**webui_arguments(ctx), "TLS": int(settings.NESTOPS_WEBUI_TLS)}
+    return run_script(ctx, "webui", "configure_webui", arguments)
+
+
+def record_tls(ctx: StepContext) -> Next:
+    record_webui_tls(ctx, "webui")
+    return Next()
 
 
 def succeed(ctx: StepContext) -> None:
@@ -195,6 +202,7 @@ def fail(ctx: StepContext, outcome: str) -> None:
         setattr(instance, field, "")
     if "cloud_instance_id" in ctx.state.get("cleaned", []):
         instance.public_ip = instance.private_ip = None
+        instance.webui_tls_port = None  # the next host makes and reports its own
     instance.webui_endpoint = ""
     ctx.settle(
         Status.DEPLOY_FAILED,
@@ -207,6 +215,7 @@ def fail(ctx: StepContext, outcome: str) -> None:
             "vpc_id",
             "vswitch_id",
             "webui_endpoint",
+            "webui_tls_port",
         ),
     )
 
@@ -221,6 +230,7 @@ HANDLER = Handler(
         WAIT_RUNNING,
         Step("set_language", _("Set the WebUI's language"), set_language),
         Step("configure_webui", _("Configure and start the WebUI"), configure_webui),
+        Step("record_tls", _("Record the host certificate of the WebUI"), record_tls),
     ),
     rollback=CLEANUP_STEPS,
     rollback_enabled=lambda ctx: not settings.NESTOPS_KEEP_FAILED_DEPLOYS,

@@ -3,7 +3,22 @@
 # path a script writes is checked here, on the host, whatever the control plane checked.
 root="${NESTOPS_HOST_ROOT:-}"
 webui_dir="$root/root/stable-diffusion-webui"
-webui_url="${NESTOPS_WEBUI_URL:-http://127.0.0.1:${NESTOPS_ARG_PORT:-7860}}"
+webui_tls_dir="$root/etc/sd-webui/tls"
+webui_tls_key="$webui_tls_dir/webui.key"
+webui_tls_cert="$webui_tls_dir/webui.crt"
+# The port the WebUI serves TLS on: its own on a real host; in cloudsim, where hosts share one
+# address, the port cloudsim gave this host (NESTOPS_WEBUI_TLS_PORT).
+webui_port="${NESTOPS_WEBUI_TLS_PORT:-${NESTOPS_ARG_PORT:-7860}}"
+
+# webui_base: the WebUI's base URL as this host reaches it, https when webui.env asks for TLS
+# (curl then trusts exactly the host's own certificate).
+webui_base() {
+  if grep -qs -- "--tls-certfile" "$root/etc/sd-webui/webui.env"; then
+    printf 'https://127.0.0.1:%s' "$webui_port"
+  else
+    printf '%s' "${NESTOPS_WEBUI_URL:-http://127.0.0.1:${NESTOPS_ARG_PORT:-7860}}"
+  fi
+}
 
 fail() {
   echo "refused: $*" >&2
@@ -71,8 +86,11 @@ check_account() {
 # webui_call METHOD PATH: prints the HTTP status (000 when the WebUI does not answer). The
 # credentials go to curl on stdin, never on its command line where `ps` would show them.
 webui_call() {
+  local base tls=()
+  base="$(webui_base)"
+  [[ "$base" != https://* ]] || tls=(--cacert "$webui_tls_cert")
   printf 'user = "%s:%s"\n' "$NESTOPS_ARG_WEBUI_USER" "$NESTOPS_ARG_WEBUI_PASSWORD" |
-    curl -K - -sS -o /dev/null -w '%{http_code}' -X "$1" --max-time 60 "$webui_url$2" \
+    curl -K - -sS "${tls[@]}" -o /dev/null -w '%{http_code}' -X "$1" --max-time 60 "$base$2" \
       2>/dev/null || true
 }
 

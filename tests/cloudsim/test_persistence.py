@@ -169,3 +169,29 @@ def test_a_state_file_with_plain_fingerprints_still_loads():
     remembered = state.tokens["Ecs.RunInstances:t-1"]
     assert remembered["fingerprint"] == digests.request_fingerprint(business)
     assert "Old-Secret-1" not in json.dumps(state.to_dict())
+
+
+def test_a_tls_host_answers_with_its_certificate_after_a_restart(tmp_path):
+    import ssl
+
+    from tests.cloudsim.test_webui_tls import TLS_DEPLOY
+
+    first = start_sim(tmp_path, speed=20)
+    try:
+        ecs = helpers.ecs(first)
+        [host] = helpers.run_instances(ecs, _network(first)).body.instance_id_sets.instance_id_set
+        first.advance(6)
+        finished = helpers.run_script(helpers.oos(first), [host], TLS_DEPLOY)
+        assert finished.status == "Success", finished.status_message
+        port = first.instance(host)["webui_tls_port"]
+        before = ssl.get_server_certificate(("127.0.0.1", port), timeout=10)
+    finally:
+        first.stop()
+    second = start_sim(tmp_path, speed=20)
+    try:
+        # No script has run on the host since: its listener is back on its own.
+        port = second.instance(host)["webui_tls_port"]
+        assert port is not None
+        assert ssl.get_server_certificate(("127.0.0.1", port), timeout=10) == before
+    finally:
+        second.stop()
