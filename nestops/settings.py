@@ -320,8 +320,11 @@ NESTOPS_BOOTSTRAP_FORGE_REPO = env.str(
     "NESTOPS_BOOTSTRAP_FORGE_REPO",
     "https://github.com/lllyasviel/stable-diffusion-webui-forge.git",
 )
-# Forge publishes no release tags: set a commit here to pin it.
-NESTOPS_BOOTSTRAP_FORGE_REF = env.str("NESTOPS_BOOTSTRAP_FORGE_REF", "main")
+# Forge publishes no release tags, so it is pinned to a commit of its main branch; set another
+# commit (or a branch, which is not a pinned version) to override it.
+NESTOPS_BOOTSTRAP_FORGE_REF = env.str(
+    "NESTOPS_BOOTSTRAP_FORGE_REF", "2225b18fe465f108ce0c359d626668487283fd94"
+)
 NESTOPS_BOOTSTRAP_LOCALIZATION_REPO = env.str(
     "NESTOPS_BOOTSTRAP_LOCALIZATION_REPO",
     "https://github.com/dtlnor/stable-diffusion-webui-localization-zh_CN.git",
