@@ -18,7 +18,7 @@ from cloudsim.errors import CloudError
 if TYPE_CHECKING:
     from cloudsim.simulator import Simulator
 
-DEFAULT_VCPU_QUOTA = 500
+DEFAULT_VCPU_QUOTA = 10_000
 DEFAULT_BALANCE = "10000.00"
 CURRENCY = "CNY"
 QUOTA_NAMES = ("max-postpaid-instance-vcpu-count", "used-postpaid-instance-vcpu-count")
