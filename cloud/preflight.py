@@ -222,7 +222,9 @@ def check_account(region: str) -> AccountCheck:
     )
 
 
-def _read(results: list[ProbeResult], product: Product, action: str, policy: str, region: str):
+def _read(
+    results: list[ProbeResult], product: Product, action: str, policy: str, region: str
+) -> Any:
     """Reads the quota or the balance; a denial is recorded as a missing permission."""
     reader = account.postpaid_vcpu_quota if product is ECS else account.account_balance
     try:
