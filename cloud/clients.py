@@ -40,8 +40,11 @@ class Product:
     sdk_module: str
     endpoint_prefix: str
     central_endpoint_region: str | None = None
+    global_endpoint: str | None = None
 
     def endpoint(self, region: str) -> str:
+        if self.global_endpoint:
+            return self.global_endpoint
         if region == self.central_endpoint_region:
             return f"{self.endpoint_prefix}.aliyuncs.com"
         return f"{self.endpoint_prefix}.{region}.aliyuncs.com"
@@ -51,6 +54,10 @@ ECS = Product("ECS", "alibabacloud_ecs20140526", "ecs", central_endpoint_region=
 VPC = Product("VPC", "alibabacloud_vpc20160428", "vpc")
 OOS = Product("OOS", "alibabacloud_oos20190601", "oos")
 CMS = Product("CMS", "alibabacloud_cms20190101", "metrics")
+# Billing (BSS OpenAPI) answers for the whole account at one endpoint.
+BSS = Product(
+    "BSS", "alibabacloud_bssopenapi20171214", "business", global_endpoint="business.aliyuncs.com"
+)
 
 _clients: dict[tuple[Any, ...], Any] = {}
 _clients_lock = threading.Lock()
@@ -167,7 +174,8 @@ def _translate(exc: Exception, action: str) -> CloudError:
 def call(
     product: Product, region: str, action: str, request: Any, *, dry_run: bool = False
 ) -> dict[str, Any]:
-    """Calls ``action`` and returns the response body as the cloud sent it.
+    """Calls ``action`` and returns the response body as the cloud sent it; ``request`` is
+    None for actions that take no parameters.
 
     With ``dry_run`` the cloud's ``DryRunOperation`` answer is the success value ``{}``.
     """
@@ -187,7 +195,10 @@ def _call(
 ) -> dict[str, Any]:
     started = time.monotonic()
     try:
-        response = method(request, RuntimeOptions())
+        # Actions without parameters (BSS QueryAccountBalance) take no request model.
+        response = (
+            method(RuntimeOptions()) if request is None else method(request, RuntimeOptions())
+        )
     except (AlibabaCloudException, DaraException, UnretryableException) as exc:
         error = _translate(exc, action)
         if dry_run and error.code == "DryRunOperation":

@@ -9,12 +9,15 @@ Compute Nest's documentation names for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 
-from cloud.clients import CMS, ECS, OOS, VPC, Product, call, request_model
+from cloud import account
+from cloud.clients import BSS, CMS, ECS, OOS, VPC, Product, call, request_model
+from cloud.ecs.catalog import describe_instance_types, describe_price
 from cloud.errors import CloudError, PermissionDenied, Transient
 
 NO_INSTANCE = "i-nestopspreflight0"
@@ -24,6 +27,9 @@ NO_VPC = "vpc-nestopspreflight0"
 NO_VSWITCH = "vsw-nestopspreflight0"
 NO_EXECUTION = "exec-nestopspreflight0"
 PROBE_TYPE = "ecs.gn6i-c4g1.xlarge"
+BSS_POLICY = "AliyunBSSReadOnlyAccess"
+# Policies whose absence only hides a warning (the balance); deploys do not need them.
+OPTIONAL_POLICIES = (BSS_POLICY,)
 # Codes that say "these credentials are not valid at all", not "this action is not allowed".
 CREDENTIAL_CODES = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidSecurityToken")
 
@@ -106,11 +112,25 @@ class ProbeResult:
 
 
 @dataclass(frozen=True)
+class Smallest:
+    """The GPU type with the fewest vCPUs in the region, and its pay-as-you-go hourly price."""
+
+    instance_type: str
+    vcpus: int
+    hourly: Decimal | None = None
+    currency: str = "CNY"
+
+
+@dataclass(frozen=True)
 class AccountCheck:
     credential_source: str
     region: str
     results: list[ProbeResult]
     credentials_valid: bool = True
+    quota: account.VcpuQuota | None = None
+    balance: account.Balance | None = None
+    smallest: Smallest | None = None
+    gpu_vcpus: dict[str, int] = field(default_factory=dict)
 
     @property
     def missing(self) -> list[ProbeResult]:
@@ -126,7 +146,11 @@ class AccountCheck:
 
     @property
     def ok(self) -> bool:
-        return self.credentials_valid and not self.missing
+        """Credentials valid and every action a deploy needs allowed (the balance read is
+        optional)."""
+        return self.credentials_valid and not [
+            r for r in self.missing if r.policy not in OPTIONAL_POLICIES
+        ]
 
 
 def credential_source() -> str:
@@ -184,4 +208,55 @@ def check_account(region: str) -> AccountCheck:
                 )
             )
             return AccountCheck(source, region, results, credentials_valid=False)
-    return AccountCheck(source, region, results)
+    quota = _read(results, ECS, "DescribeAccountAttributes", "AliyunECSFullAccess", region)
+    balance = _read(results, BSS, "QueryAccountBalance", BSS_POLICY, region)
+    gpu_vcpus, smallest = _smallest_gpu_type(region)
+    return AccountCheck(
+        source,
+        region,
+        results,
+        quota=quota,
+        balance=balance,
+        smallest=smallest,
+        gpu_vcpus=gpu_vcpus,
+    )
+
+
+def _read(
+    results: list[ProbeResult], product: Product, action: str, policy: str, region: str
+) -> Any:
+    """Reads the quota or the balance; a denial is recorded as a missing permission."""
+    reader = account.postpaid_vcpu_quota if product is ECS else account.account_balance
+    try:
+        found = reader(region)
+    except PermissionDenied as exc:
+        allowed = not exc.code.startswith(("Forbidden", "NoPermission"))
+        results.append(ProbeResult(product.name, action, policy, allowed, exc.code, exc.message))
+        return None
+    except Transient:
+        raise
+    except CloudError as exc:
+        results.append(ProbeResult(product.name, action, policy, True, exc.code, exc.message))
+        return None
+    results.append(ProbeResult(product.name, action, policy, True))
+    return found
+
+
+def _smallest_gpu_type(region: str) -> tuple[dict[str, int], Smallest | None]:
+    """vCPUs of every GPU type, and the smallest type with its hourly price (None if the
+    price cannot be read)."""
+    try:
+        types = [t for t in describe_instance_types(region) if t.gpu_amount > 0]
+    except CloudError:
+        return {}, None
+    if not types:
+        return {}, None
+    vcpus = {t.instance_type: t.cpu for t in types}
+    small = min(types, key=lambda t: (t.cpu, t.gpu_amount, t.instance_type))
+    try:
+        price = describe_price(
+            region, zone_id=None, instance_type=small.instance_type, price_unit="Hour"
+        )
+    except CloudError:
+        return vcpus, Smallest(small.instance_type, small.cpu)
+    return vcpus, Smallest(small.instance_type, small.cpu, price.trade, price.currency)

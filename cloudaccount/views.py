@@ -29,6 +29,7 @@ def account_check(request: HttpRequest) -> HttpResponse:
         "regions": regions,
         "region": region,
         "result": result,
-        "advice": checks.advice(result) if result is not None and not result.ok else "",
+        "advice": checks.advice(result) if result is not None and result.missing else "",
+        "warnings": checks.warnings(result) if result is not None else [],
     }
     return render(request, "cloudaccount/check.html", context)

@@ -24,12 +24,19 @@ from cloudsim.params import Params
 if TYPE_CHECKING:
     from cloudsim.simulator import Simulator
 
-VERSIONS = {"2014-05-26": "Ecs", "2016-04-28": "Vpc", "2019-06-01": "Oos", "2019-01-01": "Cms"}
+VERSIONS = {
+    "2014-05-26": "Ecs",
+    "2016-04-28": "Vpc",
+    "2019-06-01": "Oos",
+    "2019-01-01": "Cms",
+    "2017-12-14": "Bss",
+}
 HOST_IDS = {
     "Ecs": "ecs.aliyuncs.com",
     "Vpc": "vpc.aliyuncs.com",
     "Oos": "oos.aliyuncs.com",
     "Cms": "metrics.aliyuncs.com",
+    "Bss": "business.aliyuncs.com",
 }
 
 

@@ -52,6 +52,8 @@ class Control:
             ("POST", "/_sim/calls/reset"): self.reset_calls,
             ("POST", "/_sim/reset"): self.reset,
             ("POST", "/_sim/ram/users"): self.add_ram_user,
+            ("GET", "/_sim/account"): lambda _: self.sim.account.to_dict(),
+            ("POST", "/_sim/account"): self.set_account,
             ("DELETE", "/_sim/ram/users"): self.clear_ram_users,
         }
 
@@ -255,6 +257,23 @@ class Control:
             "from": iso_seconds(now),
             "until": iso_seconds(now + float(seconds)),
         }
+
+    def set_account(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The account's pay-as-you-go vCPU quota and its available balance."""
+        quota = payload.get("vcpu_quota")
+        amount = payload.get("available_amount")
+        if quota is not None and (
+            isinstance(quota, bool) or not isinstance(quota, int) or quota < 0
+        ):
+            raise ControlError(400, '"vcpu_quota" must be an integer >= 0')
+        if amount is not None and not _number(amount):
+            raise ControlError(400, '"available_amount" must be a number')
+        with self.sim.state.lock:
+            if quota is not None:
+                self.sim.account.vcpu_quota = quota
+            if amount is not None:
+                self.sim.account.available_amount = f"{amount:.2f}"
+        return self.sim.account.to_dict()
 
     def reset_calls(self, _: dict[str, Any]) -> dict[str, Any]:
         self.sim.calls.reset()

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cloudsim.account import quota_exceeded
 from cloudsim.catalog import SYSTEM_DISK_CATEGORIES, InstanceType, Region, Zone
 from cloudsim.errors import CloudError, invalid, no_stock
 from cloudsim.images import find_image, usable_image
@@ -133,6 +134,8 @@ def validate_run(sim: Simulator, call: Call) -> RunRequest:
     assert amount is not None
     if sim.state.stock.get((zone.zone_id, instance_type.instance_type), 0) < amount:
         raise no_stock(zone.zone_id, instance_type.instance_type)
+    if charge_type == "PostPaid":
+        quota_exceeded(sim, region.region_id, instance_type.cpu * amount)
     return RunRequest(
         region=region,
         zone=zone,

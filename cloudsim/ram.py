@@ -27,6 +27,8 @@ SYSTEM_POLICIES: dict[str, tuple[str, ...]] = {
     "AliyunOOSReadOnlyAccess": ("oos:List*", "oos:Get*"),
     "AliyunCloudMonitorFullAccess": ("cms:*",),
     "AliyunCloudMonitorReadOnlyAccess": ("cms:Describe*", "cms:Query*"),
+    "AliyunBSSFullAccess": ("bss:*",),
+    "AliyunBSSReadOnlyAccess": ("bss:Describe*", "bss:Query*"),
 }
 DENIAL_CODES = {"Ecs": "Forbidden.RAM", "Vpc": "Forbidden.RAM", "Oos": "NoPermission"}
 

@@ -17,6 +17,7 @@ from typing import Any
 
 # The action modules register their handlers when imported.
 from cloudsim import (
+    account,
     cms,
     ecs,
     ecs_catalog,
@@ -70,6 +71,7 @@ class Simulator:
         self.state = State(self.catalog)
         self.faults = Faults()
         self.ram = Ram()
+        self.account = account.Account()
         self.calls = CallCounter()
         self.sandboxes = Sandboxes(config.data_dir / "hosts")
         self.runner = ScriptRunner(self)
@@ -186,6 +188,7 @@ class Simulator:
             self.sandboxes.remove_all()
         self.faults.clear()
         self.ram.clear()
+        self.account.reset()
         self.calls.reset()
 
 

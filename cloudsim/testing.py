@@ -151,6 +151,16 @@ class RunningSim:
             },
         )
 
+    def set_account(self, **fields: Any) -> dict[str, Any]:
+        """The account's ``vcpu_quota`` and ``available_amount`` (see ``/_sim/account``)."""
+        return self.request("POST", "/_sim/account", fields)
+
+    def reset_account(self) -> None:
+        """The account's default quota and balance."""
+        from cloudsim.account import DEFAULT_BALANCE, DEFAULT_VCPU_QUOTA
+
+        self.set_account(vcpu_quota=DEFAULT_VCPU_QUOTA, available_amount=float(DEFAULT_BALANCE))
+
     def webui_url(self, instance_id: str) -> str:
         return f"{self.base_url}/hosts/{instance_id}"
 

@@ -255,7 +255,8 @@ def bootstrap(ctx: BuildContext) -> Next | Wait:
         lines = [line for line in output.splitlines() if line.startswith("nestops-bootstrap:")]
         detail = lines[-1].removeprefix("nestops-bootstrap: ") if lines else output[-300:]
         raise StepFailed(code, f"The bootstrap failed on the temporary host: {detail}")
-    ctx.state["webui_commit"] = result.get("commit", "")
+    ctx.state["webui_commit"] = str(result.get("commit", ""))[:64]
+    ctx.log(f"the WebUI is at commit {ctx.state['webui_commit'] or 'unknown'}")
     return Next()
 
 
@@ -339,6 +340,7 @@ def record(ctx: BuildContext) -> Next:
                     "name": image_name(ctx.build),
                     "status": WebUIImage.Status.AVAILABLE,
                     "build": ctx.build,
+                    "webui_commit": ctx.state.get("webui_commit", ""),
                 },
             )
     ctx.state["recorded"] = True

@@ -100,6 +100,8 @@ class WebUIImage(models.Model):
     region = models.CharField(_("region"), max_length=32)
     cloud_image_id = models.CharField(_("image id"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=128)
+    # The WebUI commit the bootstrap checked out (git rev-parse HEAD on the build host).
+    webui_commit = models.CharField(_("WebUI commit"), max_length=64, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.CREATING
     )

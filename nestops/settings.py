@@ -320,8 +320,11 @@ NESTOPS_BOOTSTRAP_FORGE_REPO = env.str(
     "NESTOPS_BOOTSTRAP_FORGE_REPO",
     "https://github.com/lllyasviel/stable-diffusion-webui-forge.git",
 )
-# Forge publishes no release tags: set a commit here to pin it.
-NESTOPS_BOOTSTRAP_FORGE_REF = env.str("NESTOPS_BOOTSTRAP_FORGE_REF", "main")
+# Forge publishes no release tags, so it is pinned to a commit of its main branch; set another
+# commit (or a branch, which is not a pinned version) to override it.
+NESTOPS_BOOTSTRAP_FORGE_REF = env.str(
+    "NESTOPS_BOOTSTRAP_FORGE_REF", "2225b18fe465f108ce0c359d626668487283fd94"
+)
 NESTOPS_BOOTSTRAP_LOCALIZATION_REPO = env.str(
     "NESTOPS_BOOTSTRAP_LOCALIZATION_REPO",
     "https://github.com/dtlnor/stable-diffusion-webui-localization-zh_CN.git",
@@ -331,11 +334,12 @@ NESTOPS_BOOTSTRAP_PIP_INDEX_URL = env.str(
 )
 # A wheel folder on the host (an air-gapped build, and the tests): pip then uses no index.
 NESTOPS_BOOTSTRAP_PIP_FIND_LINKS = env.str("NESTOPS_BOOTSTRAP_PIP_FIND_LINKS", "")
-# Put before https://github.com/ addresses (a mirror for mainland China); empty: none.
-NESTOPS_GITHUB_MIRROR = env.str("NESTOPS_GITHUB_MIRROR", "")
 # Before each deploy, check (once per ten minutes and region) that the credentials may call what
 # a deploy needs, and refuse with the RAM policies to grant (cloudaccount app).
 NESTOPS_DEPLOY_CHECKS_ACCOUNT = env.bool("NESTOPS_DEPLOY_CHECKS_ACCOUNT", True)
+# The account check warns when the available balance does not cover this many hours of the
+# cheapest GPU host (Alibaba Cloud stops pay-as-you-go resources of overdue accounts); 0: never.
+NESTOPS_BALANCE_WARNING_HOURS = env.int("NESTOPS_BALANCE_WARNING_HOURS", 24, minimum=0)
 NESTOPS_WEBUI_PORT = env.int("NESTOPS_WEBUI_PORT", 7860, minimum=1, maximum=65535)
 # Who may reach the WebUI port when public access is off (the security group's sources).
 NESTOPS_WEBUI_ALLOWED_CIDRS = env.list(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.requester import Requester
-from cloudaccount.checks import require_permissions
+from cloudaccount.checks import require_permissions, require_quota
 from instances import lifecycle
 from instances.models import ServiceInstance, Status
 from instances.services import NewInstance, create_instance
@@ -149,8 +149,12 @@ def request_deploy(
     ``fingerprint`` identifies the request an idempotency key was first used for.
 
     A cloud account that may not call what a deploy needs is refused here, with the RAM
-    policies to grant, instead of failing halfway (the check is remembered for ten minutes)."""
+    policies to grant, instead of failing halfway (the check is remembered for ten minutes);
+    so is a pay-as-you-go host that the account's vCPU quota cannot fit."""
     require_permissions(region=spec.region)
+    require_quota(
+        region=spec.region, instance_type=spec.instance_type, charge_type=spec.charge_type
+    )
     with transaction.atomic():
         instance = create_instance(spec=spec, requester=requester)
         operation = _new_operation(

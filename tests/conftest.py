@@ -37,9 +37,11 @@ def cloudsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture
 def sim(cloudsim: Any) -> Iterator[Any]:
-    """The session's cloudsim with faults cleared after the test."""
+    """The session's cloudsim with faults cleared and the account's quota and balance back to
+    their defaults after the test."""
     yield cloudsim
     cloudsim.clear_faults()
+    cloudsim.reset_account()
 
 
 @pytest.fixture

@@ -11,7 +11,15 @@ from nestops.api import StrictModelSerializer, StrictSerializer
 class WebUIImageSerializer(StrictModelSerializer):
     class Meta:
         model = WebUIImage
-        fields = ["cloud_image_id", "template", "region", "name", "status", "created_at"]
+        fields = [
+            "cloud_image_id",
+            "template",
+            "region",
+            "name",
+            "webui_commit",
+            "status",
+            "created_at",
+        ]
         read_only_fields = fields
 
 

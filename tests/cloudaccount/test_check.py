@@ -47,7 +47,7 @@ def test_missing_policies_are_named_with_the_actions_they_lack(sim, ram_user) ->
     result = preflight.check_account(REGION)
     assert not result.ok
     missing = result.missing_policies
-    assert set(missing) == {"AliyunVPCFullAccess", "AliyunOOSFullAccess"}
+    assert set(missing) == {"AliyunVPCFullAccess", "AliyunOOSFullAccess", "AliyunBSSReadOnlyAccess"}
     assert "VPC:CreateVpc" in missing["AliyunVPCFullAccess"]
     assert "OOS:StartExecution" in missing["AliyunOOSFullAccess"]
     codes = {r.code for r in result.missing}
@@ -115,3 +115,121 @@ def test_the_deploy_wizard_shows_the_advice_instead_of_deploying(
     assert response.status_code == 409, response.status_code
     assert "AliyunVPCFullAccess" in response.content.decode()
     assert not ServiceInstance.objects.exists()
+
+
+# --- quota and balance ------------------------------------------------------------------------
+
+
+def test_the_check_reads_the_vcpu_quota_and_the_balance(sim) -> None:
+    sim.set_account(vcpu_quota=64, available_amount=5000)
+    result = preflight.check_account(REGION)
+    assert result.ok, result.missing
+    assert result.quota is not None and result.quota.max_vcpus == 64
+    assert result.quota.used_vcpus == 0
+    assert result.balance is not None and str(result.balance.available) == "5000.00"
+    assert result.balance.currency == "CNY"
+    assert result.smallest is not None and result.smallest.vcpus > 0
+    assert result.smallest.hourly is not None and result.smallest.hourly > 0
+    assert checks.warnings(result) == []
+    actions = {(r.product, r.action) for r in result.results}
+    assert {("ECS", "DescribeAccountAttributes"), ("BSS", "QueryAccountBalance")} <= actions
+
+
+def test_a_quota_too_small_for_one_host_is_a_warning_with_advice(sim) -> None:
+    sim.set_account(vcpu_quota=2)
+    result = preflight.check_account(REGION)
+    assert result.ok  # a warning, the permissions are there
+    assert result.quota is not None and result.quota.free_vcpus == 2
+    found = checks.warnings(result)
+    assert len(found) == 1 and "Quota Center" in found[0]
+    assert result.smallest is not None and result.smallest.instance_type in found[0]
+
+
+def test_a_low_balance_is_a_warning_with_advice(sim, settings) -> None:
+    settings.NESTOPS_BALANCE_WARNING_HOURS = 24
+    sim.set_account(available_amount=1)
+    result = preflight.check_account(REGION)
+    assert result.ok
+    found = checks.warnings(result)
+    assert len(found) == 1 and "top up" in found[0] and "24" in found[0]
+    settings.NESTOPS_BALANCE_WARNING_HOURS = 0
+    assert checks.warnings(result) == []
+
+
+def test_denied_quota_and_balance_reads_map_to_their_policies(sim, ram_user) -> None:
+    ram_user(
+        "AliyunVPCFullAccess",
+        "AliyunOOSFullAccess",
+        "AliyunCloudMonitorReadOnlyAccess",
+        "AliyunECSReadOnlyAccess",
+    )
+    result = preflight.check_account(REGION)
+    missing = result.missing_policies
+    assert "BSS:QueryAccountBalance" in missing["AliyunBSSReadOnlyAccess"]
+    assert "ECS:DescribeAccountAttributes" not in missing.get("AliyunECSFullAccess", [])
+    assert result.quota is not None and result.balance is None
+
+    ram_user(
+        "AliyunVPCFullAccess",
+        "AliyunOOSFullAccess",
+        "AliyunCloudMonitorReadOnlyAccess",
+        "AliyunBSSReadOnlyAccess",
+    )
+    result = preflight.check_account(REGION)
+    assert "ECS:DescribeAccountAttributes" in result.missing_policies["AliyunECSFullAccess"]
+    assert result.quota is None and result.balance is not None
+
+
+def test_a_denied_balance_read_alone_does_not_block_deploys(sim, ram_user) -> None:
+    ram_user(
+        "AliyunECSFullAccess",
+        "AliyunVPCFullAccess",
+        "AliyunOOSFullAccess",
+        "AliyunCloudMonitorReadOnlyAccess",
+    )
+    result = preflight.check_account(REGION)
+    assert result.ok
+    assert set(result.missing_policies) == {"AliyunBSSReadOnlyAccess"}
+    assert "Grant AliyunBSSReadOnlyAccess" in checks.advice(result)
+
+
+@pytest.mark.django_db
+def test_the_command_and_the_page_show_quota_balance_and_warnings(sim, carol) -> None:
+    from io import StringIO
+
+    sim.set_account(vcpu_quota=2, available_amount=1)
+    out = StringIO()
+    call_command("check_cloud", "--region", REGION, stdout=out)
+    text = out.getvalue()
+    assert "pay-as-you-go vCPU quota: 0 of 2 used, 2 free" in text
+    assert "available balance: 1.00 CNY" in text
+    assert text.count("warning:") == 2
+    client = Client()
+    client.force_login(carol)
+    page = client.post("/cloud-account/", {"region": REGION}).content.decode()
+    assert "Quota Center" in page and "top up" in page and "1.00 CNY" in page
+
+
+@pytest.mark.django_db
+def test_a_deploy_the_quota_cannot_fit_is_refused_before_anything_is_made(
+    sim, settings, team, alice
+) -> None:
+    settings.NESTOPS_DEPLOY_CHECKS_ACCOUNT = True
+    sim.set_account(vcpu_quota=2)
+    sim.reset_calls()
+    with pytest.raises(Refused) as refused:
+        deploy(team, alice, sim)
+    assert refused.value.code == "cloud_quota_too_small"
+    assert "Quota Center" in refused.value.message
+    assert not ServiceInstance.objects.exists()
+    assert sim.calls().get("Ecs.RunInstances") == 1  # the DryRun probe only
+    assert not sim.state().get("instances")
+    assert not sim.state().get("vpcs")
+
+
+@pytest.mark.django_db
+def test_a_low_balance_does_not_refuse_a_deploy(sim, settings, team, alice) -> None:
+    settings.NESTOPS_DEPLOY_CHECKS_ACCOUNT = True
+    sim.set_account(available_amount=0)
+    instance, _operation = deploy(team, alice, sim)
+    assert instance.pk

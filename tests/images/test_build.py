@@ -3,10 +3,12 @@ the image is captured, copied to another region, recorded, and deploys use it.""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from accounts.requester import Requester, Source
@@ -87,9 +89,19 @@ def test_it_builds_an_image_copies_it_and_deploys_use_it(sim, bootstrap_sources,
     )
     build = drive(build, sim)
     assert build.status == BuildStatus.SUCCEEDED, build.log
-    assert build.state["webui_commit"]
+    installed = subprocess.run(
+        ["git", "-C", bootstrap_sources.NESTOPS_BOOTSTRAP_WEBUI_REPO, "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert build.state["webui_commit"] == installed
     images = {i.region: i for i in WebUIImage.objects.filter(build=build)}
     assert set(images) == {REGION, "cn-shanghai"}
+    assert {i.webui_commit for i in images.values()} == {installed}
+    client = Client()
+    client.force_login(admin)
+    assert installed[:12] in client.get("/images/").content.decode()
     for region, image in images.items():
         found = ecs.describe_image(region, image.cloud_image_id)
         assert found is not None and found.available and found.owner_alias == "self"

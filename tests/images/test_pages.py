@@ -90,3 +90,11 @@ def test_the_api_accepts_a_build_and_refuses_unknown_fields(sim, admin) -> None:
     assert accepted.json()["status"] == "pending"
     listed = client.get("/api/v1/image-builds/").json()
     assert [b["id"] for b in listed["results"]] == [accepted.json()["id"]]
+
+
+def test_forge_is_pinned_to_a_full_commit_by_default() -> None:
+    import re
+
+    from django.conf import settings
+
+    assert re.fullmatch(r"[0-9a-f]{40}", settings.NESTOPS_BOOTSTRAP_FORGE_REF)
