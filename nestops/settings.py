@@ -661,5 +661,7 @@ SPECTACULAR_SETTINGS = {
         "WebUILanguageEnum": "instances.models.WebUILanguage",
         "ImageTemplateEnum": "images.models.Template",
         "ImageBuildStatusEnum": "images.models.BuildStatus",
+        "DownloadSourceEnum": "hostfiles.models.DownloadSource",
+        "RequestSourceEnum": "accounts.requester.Source",
     },
 }

@@ -103,6 +103,7 @@ class Explanation:
 
 
 GITHUB = ("github.com", "raw.githubusercontent.com", "codeload.github.com")
+HUGGINGFACE = ("huggingface.co", "hf.co", "cdn-lfs.huggingface.co", "cdn-lfs-us-1.huggingface.co")
 # curl's and git's words, and the outbound address policy's on the host.
 UNRESOLVED = re.compile(r"Could not resolve host: ([^\s:]+)|([^\s:']+) does not resolve")
 UNREACHABLE = re.compile(r"Failed to connect to ([^\s:]+)|unable to access '[a-z]+://([^/']+)")
@@ -118,6 +119,18 @@ def _host_problem(host: str, resolved: bool) -> tuple[str, str, str]:
                 _(
                     "Hosts in mainland China often cannot reach github.com. Set the team's "
                     "GitHub mirror in the download settings, then retry."
+                )
+            ),
+            "mirror",
+        )
+    if host in HUGGINGFACE or host.endswith(".huggingface.co"):
+        return (
+            str(_("The host cannot reach Hugging Face")),
+            str(
+                _(
+                    "Hosts in mainland China often cannot reach huggingface.co. Set the team's "
+                    "Hugging Face endpoint (a mirror such as hf-mirror.com) in the download "
+                    "settings, or download from ModelScope, then retry."
                 )
             ),
             "mirror",

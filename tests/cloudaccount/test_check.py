@@ -118,14 +118,22 @@ def test_the_deploy_wizard_shows_the_advice_instead_of_deploying(
 
 
 # --- quota and balance ------------------------------------------------------------------------
+# The simulated cloud may hold other tests' hosts: quotas are set above what is already used.
+
+
+def used_vcpus() -> int:
+    quota = preflight.check_account(REGION).quota
+    assert quota is not None
+    return quota.used_vcpus
 
 
 def test_the_check_reads_the_vcpu_quota_and_the_balance(sim) -> None:
-    sim.set_account(vcpu_quota=64, available_amount=5000)
+    used = used_vcpus()
+    sim.set_account(vcpu_quota=used + 64, available_amount=5000)
     result = preflight.check_account(REGION)
     assert result.ok, result.missing
-    assert result.quota is not None and result.quota.max_vcpus == 64
-    assert result.quota.used_vcpus == 0
+    assert result.quota is not None and result.quota.max_vcpus == used + 64
+    assert result.quota.used_vcpus == used and result.quota.free_vcpus == 64
     assert result.balance is not None and str(result.balance.available) == "5000.00"
     assert result.balance.currency == "CNY"
     assert result.smallest is not None and result.smallest.vcpus > 0
@@ -136,7 +144,7 @@ def test_the_check_reads_the_vcpu_quota_and_the_balance(sim) -> None:
 
 
 def test_a_quota_too_small_for_one_host_is_a_warning_with_advice(sim) -> None:
-    sim.set_account(vcpu_quota=2)
+    sim.set_account(vcpu_quota=used_vcpus() + 2)
     result = preflight.check_account(REGION)
     assert result.ok  # a warning, the permissions are there
     assert result.quota is not None and result.quota.free_vcpus == 2
@@ -197,11 +205,12 @@ def test_a_denied_balance_read_alone_does_not_block_deploys(sim, ram_user) -> No
 def test_the_command_and_the_page_show_quota_balance_and_warnings(sim, carol) -> None:
     from io import StringIO
 
-    sim.set_account(vcpu_quota=2, available_amount=1)
+    used = used_vcpus()
+    sim.set_account(vcpu_quota=used + 2, available_amount=1)
     out = StringIO()
     call_command("check_cloud", "--region", REGION, stdout=out)
     text = out.getvalue()
-    assert "pay-as-you-go vCPU quota: 0 of 2 used, 2 free" in text
+    assert f"pay-as-you-go vCPU quota: {used} of {used + 2} used, 2 free" in text
     assert "available balance: 1.00 CNY" in text
     assert text.count("warning:") == 2
     client = Client()
@@ -215,7 +224,8 @@ def test_a_deploy_the_quota_cannot_fit_is_refused_before_anything_is_made(
     sim, settings, team, alice
 ) -> None:
     settings.NESTOPS_DEPLOY_CHECKS_ACCOUNT = True
-    sim.set_account(vcpu_quota=2)
+    sim.set_account(vcpu_quota=used_vcpus() + 2)
+    before = sim.state()
     sim.reset_calls()
     with pytest.raises(Refused) as refused:
         deploy(team, alice, sim)
@@ -223,8 +233,9 @@ def test_a_deploy_the_quota_cannot_fit_is_refused_before_anything_is_made(
     assert "Quota Center" in refused.value.message
     assert not ServiceInstance.objects.exists()
     assert sim.calls().get("Ecs.RunInstances") == 1  # the DryRun probe only
-    assert not sim.state().get("instances")
-    assert not sim.state().get("vpcs")
+    after = sim.state()
+    assert len(after.get("instances", [])) == len(before.get("instances", []))
+    assert len(after.get("vpcs", [])) == len(before.get("vpcs", []))
 
 
 @pytest.mark.django_db

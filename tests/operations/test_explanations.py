@@ -23,10 +23,21 @@ def test_it_folds_a_line_curl_repeats_on_every_retry() -> None:
 
 
 def test_a_name_the_host_cannot_resolve_points_to_the_mirror_settings() -> None:
-    why = explain(failed(Kind.DOWNLOAD_MODEL, "ScriptFailed", f"Last output:\n{CURL_6}"))
-    assert why.headline == "The host could not look up huggingface.co"
+    curl = "curl: (6) Could not resolve host: models.example.org"
+    why = explain(failed(Kind.DOWNLOAD_MODEL, "ScriptFailed", f"Last output:\n{curl}"))
+    assert why.headline == "The host could not look up models.example.org"
     assert why.help == "mirror" and "mirror" in why.advice
+    assert why.details.count(curl) == 1
+
+
+def test_hugging_face_unreachable_names_the_endpoint_setting_and_modelscope() -> None:
+    why = explain(failed(Kind.DOWNLOAD_MODEL, "ScriptFailed", f"Last output:\n{CURL_6}"))
+    assert why.headline == "The host cannot reach Hugging Face" and why.help == "mirror"
+    assert "Hugging Face endpoint" in why.advice and "ModelScope" in why.advice
     assert why.details.count(CURL_6) == 1
+    with translation.override("zh-hans"):
+        why = explain(failed(Kind.DOWNLOAD_MODEL, "ScriptFailed", f"Last output:\n{CURL_6}"))
+    assert why.headline == "主机无法访问 Hugging Face" and "ModelScope" in why.advice
 
 
 def test_a_name_the_address_policy_cannot_resolve_on_the_host_is_said_alike() -> None:
@@ -35,10 +46,10 @@ def test_a_name_the_address_policy_cannot_resolve_on_the_host_is_said_alike() ->
         failed(
             Kind.DOWNLOAD_MODEL,
             "ScriptFailed",
-            message + "refused: huggingface.co does not resolve",
+            message + "refused: models.example.org does not resolve",
         )
     )
-    assert why.headline == "The host could not look up huggingface.co" and why.help == "mirror"
+    assert why.headline == "The host could not look up models.example.org" and why.help == "mirror"
 
 
 def test_github_unreachable_names_the_github_mirror() -> None:
