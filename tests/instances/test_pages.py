@@ -159,6 +159,18 @@ def test_the_language_is_remembered_per_user(alice, running) -> None:
     assert UserPreference.objects.get(user=alice).language == "zh-hans"
 
 
+def test_the_language_menu_names_each_language_in_itself(alice, running) -> None:
+    client = client_for(alice)
+    for language in ("en", "zh-hans"):
+        client.post("/account/language/", {"language": language, "next": "/"})
+        menu = re.search(
+            r'<select id="language-switcher".*?</select>', client.get("/").content.decode(), re.S
+        )
+        assert menu, "no language menu"
+        options = re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', menu.group(0))
+        assert options == [("en", "English"), ("zh-hans", "简体中文")], (language, options)
+
+
 def test_the_team_switcher_shows_only_the_users_teams(alice, other_team, mallory, team) -> None:
     from accounts.models import Membership
 
