@@ -4,6 +4,7 @@ retries or dismisses them."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +57,9 @@ class FileActivity:
     def seconds_left(self) -> int | None:
         if self.state != "downloading" or not self.speed or not self.total or self.bytes is None:
             return None
-        return max(0, round((self.total - self.bytes) / self.speed))
+        missing = self.total - self.bytes
+        # Rounded up: a download that is not done never says no time is left.
+        return max(0, math.ceil(missing / self.speed)) if missing > 0 else 0
 
     @property
     def can_retry(self) -> bool:

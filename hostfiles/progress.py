@@ -27,7 +27,21 @@ def _sample(result: dict[str, Any]) -> dict[str, Any] | None:
     numbers = [result.get(k) for k in ("bytes", "total")]
     if phase not in PHASES or not all(isinstance(n, int) and n >= 0 for n in numbers):
         return None
-    return {"phase": phase, "bytes": numbers[0], "total": numbers[1]}
+    sample = {"phase": phase, "bytes": numbers[0], "total": numbers[1]}
+    at_ms = result.get("at_ms")
+    if isinstance(at_ms, int) and at_ms > 0:
+        sample["at_ms"] = at_ms
+    return sample
+
+
+def _seconds_between(previous: dict[str, Any], sample: dict[str, Any]) -> float:
+    """By the host's clock when both samples carry it (the control plane reads a sample some
+    time after the host wrote it, and not at a steady pace), else by when they were read."""
+    if previous.get("at_ms") and sample.get("at_ms"):
+        return (sample["at_ms"] - previous["at_ms"]) / 1000
+    return (
+        datetime.fromisoformat(sample["at"]) - datetime.fromisoformat(previous["at"])
+    ).total_seconds()
 
 
 def record_sample(ctx: StepContext, sample: dict[str, Any], now: datetime) -> None:
@@ -36,7 +50,7 @@ def record_sample(ctx: StepContext, sample: dict[str, Any], now: datetime) -> No
     sample["at"] = now.isoformat()
     speed = previous.get("speed")
     if previous.get("at") and sample["phase"] == "downloading":
-        seconds = (now - datetime.fromisoformat(previous["at"])).total_seconds()
+        seconds = _seconds_between(previous, sample)
         grown = sample["bytes"] - int(previous.get("bytes") or 0)
         if seconds > 0 and grown >= 0:
             current = grown / seconds

@@ -25,10 +25,12 @@ target="$dir/$name"
 # name the WebUI ignores; .source records which URL it belongs to.
 part="$dir/.$name.nestops-part"
 part_source="$part.source"
-# "PHASE BYTES TOTAL" for download_progress.sh, rewritten every second while the script runs.
+# "PHASE BYTES TOTAL MILLISECONDS" for download_progress.sh, rewritten every second while the
+# script runs; the host's clock times each sample, so the speed does not depend on when the
+# control plane reads it.
 part_progress="$part.progress"
 trap 'rm -f -- "$part_progress"' EXIT
-progress() { printf '%s %s %s\n' "$1" "$2" "${remote_size:-0}" >"$part_progress"; }
+progress() { printf '%s %s %s %s\n' "$1" "$2" "${remote_size:-0}" "$(date +%s%3N)" >"$part_progress"; }
 
 if [[ "$NESTOPS_ARG_MODE" == discard ]]; then
   rm -f -- "$part" "$part_source" "$part".seg.*
@@ -203,15 +205,32 @@ fetch_segment() {
   ((have > end - start))
 }
 
+# watch_segments: writes the progress of the ranges every second: the bytes the partial file
+# holds on disk (it starts empty and each range is written in place, so its holes are what is
+# still missing), never more than the file.
+watch_segments() {
+  local now
+  while sleep 1; do
+    now="$(du -B1 -- "$part" 2>/dev/null | cut -f1)"
+    [[ "$now" =~ ^[0-9]+$ ]] || now=0
+    ((now > remote_size)) && now=$remote_size
+    ((now < have)) && now=$have
+    progress downloading "$now"
+  done
+}
+
 # fetch_segments: every range at once into the partial file.
 fetch_segments() {
-  local index pids=() failed=0
+  local index pids=() failed=0 watch_pid
   [[ -f "$part" ]] || : >"$part"
+  watch_segments &
+  watch_pid=$!
   for ((index = 0; index < segments; index++)); do
     fetch_segment "$index" &
     pids+=("$!")
   done
   for index in "${pids[@]}"; do wait "$index" || failed=1; done
+  kill "$watch_pid" 2>/dev/null || true
   rm -f -- "$part".seg.*.code "$part".seg.*.dd
   if compgen -G "$part.seg.*.redirected" >/dev/null; then
     rm -f -- "$part" "$part".seg.* "$part_source"

@@ -10,9 +10,11 @@ file="$dir/.${NESTOPS_ARG_PATH##*/}.nestops-part.progress"
 phase=starting
 bytes=0
 total=0
+at=""
 if [[ -f "$file" && ! -L "$file" ]]; then
-  read -r phase bytes total <"$file" || true
+  read -r phase bytes total at <"$file" || true
 fi
 [[ "$phase" =~ ^[a-z]+$ && "$bytes" =~ ^[0-9]+$ && "$total" =~ ^[0-9]+$ ]] || phase=starting bytes=0 total=0
+[[ "$at" =~ ^[0-9]+$ ]] || at=null
 free="$(df -P -B1 -- "$(webui_real)" | awk 'NR == 2 { print $4 }')"
-result "{\"phase\": \"$phase\", \"bytes\": $bytes, \"total\": $total, \"free\": ${free:-null}}"
+result "{\"phase\": \"$phase\", \"bytes\": $bytes, \"total\": $total, \"at_ms\": $at, \"free\": ${free:-null}}"

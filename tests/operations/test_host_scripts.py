@@ -37,17 +37,21 @@ def outside(tmp_path: Path) -> Path:
     return folder
 
 
+def script_env(host: Path) -> dict[str, str]:
+    return {
+        "NESTOPS_HOST_ROOT": str(host),
+        # Nothing listens there: the scripts must not depend on the WebUI's refresh.
+        "NESTOPS_WEBUI_URL": "http://127.0.0.1:9",
+        "PATH": os.environ["PATH"],
+        "HOME": str(host / "root"),
+    }
+
+
 def run(host: Path, name: str, **arguments: str | int) -> subprocess.CompletedProcess[str]:
     script = scripts.render(name, {**ACCOUNT, **arguments})
     return subprocess.run(
         ["bash", "-c", script],
-        env={
-            "NESTOPS_HOST_ROOT": str(host),
-            # Nothing listens there: the scripts must not depend on the WebUI's refresh.
-            "NESTOPS_WEBUI_URL": "http://127.0.0.1:9",
-            "PATH": os.environ["PATH"],
-            "HOME": str(host / "root"),
-        },
+        env=script_env(host),
         capture_output=True,
         text=True,
         timeout=60,

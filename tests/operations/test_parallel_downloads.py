@@ -4,14 +4,24 @@ ranges keep the single connection. The script runs with bash against a local fil
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
+from operations import scripts
 from tests.fileserver import serve
-from tests.operations.test_host_scripts import WEBUI, download_arguments, run
+from tests.operations.test_host_scripts import (
+    ACCOUNT,
+    WEBUI,
+    download_arguments,
+    run,
+    script_env,
+)
 
 MIB = 1024 * 1024
 
@@ -124,3 +134,30 @@ def test_a_script_too_long_for_oos_as_text_travels_compressed_and_still_runs(hos
     result = run(host, "download_model", **arguments)
     assert result.returncode == 0, result.stderr
     assert (host / WEBUI / "models/Lora/long.safetensors").read_bytes() == data
+
+
+def test_ranges_under_way_report_their_progress_timed_by_the_host(host, files) -> None:
+    data = os.urandom(16 * MIB)
+    url = files.add("watched.safetensors", data)
+    files.slow["watched.safetensors"] = 3 * MIB  # two ranges, about three seconds
+    script = scripts.render(
+        "download_model",
+        {**ACCOUNT, **download_arguments(URL=url, FILENAME="watched.safetensors")},
+    )
+    progress_file = host / WEBUI / "models/Lora/.watched.safetensors.nestops-part.progress"
+    samples = []
+    with subprocess.Popen(["bash", "-c", script], env=script_env(host), text=True) as process:
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                samples.append(progress_file.read_text().split())
+            time.sleep(0.1)
+        assert process.wait(timeout=5) == 0
+    downloading = [s for s in samples if len(s) == 4 and s[0] == "downloading"]
+    under_way = [int(s[1]) for s in downloading if 0 < int(s[1]) < 16 * MIB]
+    assert under_way, samples
+    assert all(s[2] == str(16 * MIB) for s in downloading)
+    stamps = [int(s[3]) for s in downloading]
+    assert stamps == sorted(stamps) and stamps[-1] > stamps[0]
+    assert (host / WEBUI / "models/Lora/watched.safetensors").read_bytes() == data
+    assert not progress_file.exists()
