@@ -363,8 +363,19 @@ class Gateway:
             headers=self.upstream_headers(incoming, grant, login),
             content=_body(receive, self.config.max_upload) if has_body else None,
         )
+        # A generation (a synchronous txt2img may take many minutes before its answer starts)
+        # is activity while it is under way, like an open queue stream, and its access is
+        # re-checked meanwhile.
+        watching = (
+            asyncio.create_task(self.report_stream(incoming))
+            if origins.is_work(incoming.method, incoming.target)
+            else None
+        )
         try:
-            response = await hosts.send(request, stream=True)
+            response = await self._send_watched(hosts, request, watching)
+        except AccessEnded as ended:
+            await _relay_refusal(send, ended.answer)
+            return
         except BodyTooLarge:
             await _send_json(send, 413, "too_large", "The request body is too large.")
             return
@@ -397,10 +408,13 @@ class Gateway:
         if response.status_code in (401, 403):
             self.gradio.forget(grant.upstream)  # the WebUI restarted and forgot its sessions
         tasks = {asyncio.create_task(_relay_response(send, response))}
+        if watching is not None:
+            tasks.add(watching)
         if origins.is_stream(incoming.target) and not has_body:
             # A queue stream: activity while it is open, and it ends when the client leaves
             # (uvicorn's receive() answers http.disconnect then).
-            tasks.add(asyncio.create_task(self.report_stream(incoming)))
+            if watching is None:
+                tasks.add(asyncio.create_task(self.report_stream(incoming)))
             tasks.add(asyncio.create_task(_until_disconnect(receive)))
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -409,10 +423,33 @@ class Gateway:
                 task.cancel()
             await response.aclose()
 
-    async def report_stream(self, incoming: Incoming) -> None:
-        """While a queue stream is open a job is under way: tell nestops (activity for the
-        idle policy) and re-check the access: the stream ends when it is refused (a revoked
-        token, a removed member, a stopped host)."""
+    async def _send_watched(
+        self, hosts: httpx.AsyncClient, request: httpx.Request, watching: asyncio.Task | None
+    ) -> httpx.Response:
+        """Sends the request; when ``watching`` ends first (nestops refused the access while
+        the host had not answered), the request is abandoned with that refusal."""
+        if watching is None:
+            return await hosts.send(request, stream=True)
+        sending = asyncio.create_task(hosts.send(request, stream=True))
+        try:
+            await asyncio.wait({sending, watching}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            sending.cancel()
+            watching.cancel()
+            raise
+        if sending.done():
+            if sending.exception() is not None:
+                watching.cancel()
+            return sending.result()
+        sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError):
+            await sending
+        raise AccessEnded(watching.result())
+
+    async def report_stream(self, incoming: Incoming) -> httpx.Response:
+        """While a queue stream is open or a generation is under way: tell nestops (activity
+        for the idle policy) and re-check the access; returns nestops' refusal (a revoked
+        token, a removed member, a stopped host), which ends the request."""
         while True:
             await asyncio.sleep(self.config.stream_report_seconds)
             try:
@@ -420,7 +457,7 @@ class Gateway:
             except httpx.HTTPError:
                 continue
             if isinstance(answer, httpx.Response):
-                return
+                return answer
 
     # --- WebSocket -------------------------------------------------------------------------
 
@@ -457,6 +494,14 @@ class Gateway:
 
 class BodyTooLarge(Exception):
     pass
+
+
+class AccessEnded(Exception):
+    """nestops refused the access while a request waited for the host's answer."""
+
+    def __init__(self, answer: httpx.Response) -> None:
+        super().__init__(answer.status_code)
+        self.answer = answer
 
 
 async def _body(receive: Any, limit: int) -> AsyncIterator[bytes]:

@@ -64,6 +64,8 @@ class Upstream:
     gate: threading.Event = field(default_factory=threading.Event)
     received_bytes: int = 0
     scheme: str = "http"
+    # POST paths answered only once the test opens the gate (a long synchronous generation).
+    held: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -113,6 +115,8 @@ def _handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
                     break
                 left -= len(chunk)
                 upstream.received_bytes += len(chunk)
+            if self.path in upstream.held:
+                upstream.gate.wait(30)
             body = json.dumps({"received": length - left}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

@@ -4,11 +4,15 @@ WebSockets, streamed uploads, and never a request to an address the instance doe
 from __future__ import annotations
 
 import socket
+import threading
+import time
 
 import pytest
+from django.utils import timezone
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from accounts.models import ApiToken
 from tests.factories import make_instance
 from tests.webgateway.conftest import token_of
 from tests.webgateway.servers import run_upstream, run_ws_upstream
@@ -96,6 +100,57 @@ def test_a_200_mib_upload_streams_through_and_counts_as_use(gateway, alice, team
     assert answer.status_code == 200
     assert answer.json() == {"received": size}
     assert WebUIUse.objects.get(instance=instance, user=alice).request_count == 1
+
+
+def _generate_in_background(gateway, instance, token: str) -> tuple[threading.Thread, dict]:
+    outcome: dict = {}
+
+    def generate() -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        with gateway.client(instance, headers=headers) as client:
+            outcome["answer"] = client.post("/sdapi/v1/txt2img", json={"prompt": "x"})
+
+    thread = threading.Thread(target=generate, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def _until(condition, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.05)
+
+
+def _generation_reached(upstream) -> bool:
+    return any(s["path"] == "/sdapi/v1/txt2img" for s in upstream.seen)
+
+
+def test_a_generation_waiting_for_its_answer_is_use_all_along(gateway, alice, team, upstream):
+    upstream.held = ("/sdapi/v1/txt2img",)
+    instance = _on(team, upstream.url)
+    thread, outcome = _generate_in_background(gateway, instance, token_of(alice))
+    _until(lambda: _generation_reached(upstream))
+    _until(lambda: WebUIUse.objects.filter(instance=instance).exists())
+    first = WebUIUse.objects.get(instance=instance).last_used_at
+    # The host has not answered; the gateway keeps telling nestops the WebUI is in use.
+    _until(lambda: WebUIUse.objects.get(instance=instance).last_used_at > first)
+    assert "answer" not in outcome
+    upstream.gate.set()
+    thread.join(30)
+    assert outcome["answer"].status_code == 200
+    assert WebUIUse.objects.get(instance=instance).request_count == 1
+
+
+def test_a_generation_ends_when_its_token_is_revoked_meanwhile(gateway, alice, team, upstream):
+    upstream.held = ("/sdapi/v1/txt2img",)
+    instance = _on(team, upstream.url)
+    thread, outcome = _generate_in_background(gateway, instance, token_of(alice))
+    _until(lambda: _generation_reached(upstream))
+    ApiToken.objects.update(revoked_at=timezone.now())
+    thread.join(30)
+    assert not upstream.gate.is_set()
+    assert outcome["answer"].status_code == 401
 
 
 def test_it_refuses_a_body_larger_than_the_limit(gateway, alice, team, upstream):
