@@ -219,6 +219,7 @@ def decide(req: GatewayRequest) -> Decision:
             ),
             instance,
         )
-    if via == "token" and (wait := _rate_limited(credential)) is not None:
+    # A report of an open stream or a waiting generation is not another request of the client.
+    if via == "token" and not req.stream_open and (wait := _rate_limited(credential)) is not None:
         return Decision(429, "rate_limited", _("Too many requests."), instance, retry_after=wait)
     return Decision(200, "ok", "", instance, user, via, upstream)

@@ -126,7 +126,11 @@ def _generation_reached(upstream) -> bool:
     return any(s["path"] == "/sdapi/v1/txt2img" for s in upstream.seen)
 
 
-def test_a_generation_waiting_for_its_answer_is_use_all_along(gateway, alice, team, upstream):
+def test_a_generation_waiting_for_its_answer_is_use_all_along(
+    gateway, alice, team, upstream, settings
+):
+    # The reports while it waits are not requests of the client: they use none of its limit.
+    settings.NESTOPS_GATEWAY_TOKEN_RATE_PER_MINUTE = 1
     upstream.held = ("/sdapi/v1/txt2img",)
     instance = _on(team, upstream.url)
     thread, outcome = _generate_in_background(gateway, instance, token_of(alice))
