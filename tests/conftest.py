@@ -15,6 +15,35 @@ pytest_plugins = ["tests.hosts"]
 for _name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
     os.environ.pop(_name, None)
 
+LONG_REQUESTS = pytest.StashKey[Any]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The test of the ten-minute request checks what started with the session: it runs last,
+    so that the request runs alongside the rest of the suite."""
+    last = [item for item in items if item.get_closest_marker("long_request")]
+    if last:
+        items[:] = [item for item in items if item not in last] + last
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if session.config.option.collectonly:
+        return
+    if any(item.get_closest_marker("long_request") for item in session.items):
+        import tempfile
+
+        from tests.webgateway.long_request import LongRequests
+
+        job = LongRequests(Path(tempfile.mkdtemp(prefix="nestops-long-request-")))
+        job.start()
+        session.config.stash[LONG_REQUESTS] = job
+
+
+@pytest.fixture
+def long_requests(request: pytest.FixtureRequest) -> Any:
+    """The ten-minute requests started with the session (tests/webgateway/long_request.py)."""
+    return request.config.stash[LONG_REQUESTS]
+
 
 @pytest.fixture(scope="session")
 def cloudsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
