@@ -23,6 +23,7 @@ from django.utils import timezone
 from cloud import CloudError
 from instances.models import ServiceInstance
 from nestops.backoff import backoff_seconds
+from operations import queues
 from operations.handlers import HANDLERS
 from operations.handlers.base import Handler, Next, StepContext, StepFailed, Wait
 from operations.models import ACTIVE_STATUSES, Operation, OperationStatus
@@ -244,14 +245,10 @@ class Run:
         self.schedule(delay)
 
     def schedule(self, seconds: float) -> None:
-        from operations.tasks import advance as advance_task
-
         self.operation.next_attempt_at = timezone.now() + timedelta(seconds=seconds)
         self.save(release=True)
-        operation_id = self.operation.pk
-        transaction.on_commit(
-            lambda: advance_task.apply_async((operation_id,), countdown=max(seconds, 0))
-        )
+        operation_id, source = self.operation.pk, self.operation.source
+        transaction.on_commit(lambda: queues.enqueue(operation_id, source, countdown=seconds))
 
     # --- bookkeeping -----------------------------------------------------------------------
 
@@ -305,15 +302,13 @@ class Run:
 
 def dispatch_due(limit: int = 500) -> int:
     """Re-enqueues operations that are due and unclaimed (lost messages, killed workers)."""
-    from operations.tasks import advance as advance_task
-
     now = timezone.now()
     due = list(
         Operation.objects.filter(status__in=ACTIVE_STATUSES, next_attempt_at__lte=now)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "source")[:limit]
     )
-    for operation_id in due:
-        advance_task.delay(operation_id)
+    for operation_id, source in due:
+        queues.enqueue(operation_id, source)
     return len(due)

@@ -18,6 +18,7 @@ from instances import lifecycle
 from instances.models import ServiceInstance, Status
 from instances.services import NewInstance, create_instance
 from nestops.errors import Refused
+from operations import queues
 from operations.models import HOST_FILE_KINDS, LIFECYCLE_KINDS, Kind, Operation
 
 
@@ -111,9 +112,8 @@ def _deadline(kind: str) -> timezone.datetime:
 
 
 def _enqueue_on_commit(operation: Operation) -> None:
-    from operations.tasks import advance
-
-    transaction.on_commit(lambda: advance.delay(operation.pk))
+    operation_id, source = operation.pk, operation.source
+    transaction.on_commit(lambda: queues.enqueue(operation_id, source))
 
 
 def _new_operation(
