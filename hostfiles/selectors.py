@@ -52,6 +52,24 @@ class DownloadDefaults:
     row: TeamFileSettings | None
 
 
+@dataclass(frozen=True)
+class ServerDefaults:
+    """The server's download settings, what a team without its own value uses: the GitHub
+    mirror (empty: none), the Hugging Face endpoint and the parallel connections per download."""
+
+    github_mirror: str
+    huggingface_endpoint: str
+    connections: int
+
+
+def server_download_defaults() -> ServerDefaults:
+    return ServerDefaults(
+        github_mirror=settings.NESTOPS_GITHUB_MIRROR,
+        huggingface_endpoint=settings.NESTOPS_HUGGINGFACE_ENDPOINT or HUGGINGFACE,
+        connections=settings.NESTOPS_DOWNLOAD_CONNECTIONS,
+    )
+
+
 def _effective(team_value: Any, server_value: Any, setting: str) -> Effective:
     if team_value not in (None, ""):
         return Effective(team_value, "team", setting)
@@ -61,19 +79,18 @@ def _effective(team_value: Any, server_value: Any, setting: str) -> Effective:
 def download_defaults(team_id: int | None) -> DownloadDefaults:
     """The team's own values where it set them, else the server's."""
     row = TeamFileSettings.objects.filter(team_id=team_id).first() if team_id is not None else None
+    server = server_download_defaults()
     return DownloadDefaults(
         github_mirror=_effective(
-            row and row.github_mirror, settings.NESTOPS_GITHUB_MIRROR, "NESTOPS_GITHUB_MIRROR"
+            row and row.github_mirror, server.github_mirror, "NESTOPS_GITHUB_MIRROR"
         ),
         huggingface_endpoint=_effective(
             row and row.huggingface_endpoint,
-            settings.NESTOPS_HUGGINGFACE_ENDPOINT or HUGGINGFACE,
+            server.huggingface_endpoint,
             "NESTOPS_HUGGINGFACE_ENDPOINT",
         ),
         connections=_effective(
-            row and row.download_connections,
-            settings.NESTOPS_DOWNLOAD_CONNECTIONS,
-            "NESTOPS_DOWNLOAD_CONNECTIONS",
+            row and row.download_connections, server.connections, "NESTOPS_DOWNLOAD_CONNECTIONS"
         ),
         row=row,
     )

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -399,6 +400,15 @@ def delete_source_token(*, team: Team, provider: str, requester: Requester) -> b
     return bool(deleted)
 
 
+# Each download setting and the rule its value must pass (the page, the API and this service
+# use the same); an empty value is the server's default.
+DOWNLOAD_SETTINGS: dict[str, Callable[[Any], Any]] = {
+    "github_mirror": file_rules.validate_mirror,
+    "huggingface_endpoint": file_rules.validate_endpoint,
+    "download_connections": file_rules.validate_connections,
+}
+
+
 def set_download_settings(
     *,
     team: Team,
@@ -410,26 +420,53 @@ def set_download_settings(
     """The team's download settings (each empty value: the server's default): the GitHub
     mirror and the Hugging Face endpoint, checked as outbound URLs, and the parallel
     connections per download (1 to 16)."""
+    return change_download_settings(
+        team=team,
+        changes={
+            "github_mirror": github_mirror,
+            "huggingface_endpoint": huggingface_endpoint,
+            "download_connections": download_connections,
+        },
+        requester=requester,
+    )
+
+
+def change_download_settings(
+    *, team: Team, changes: dict[str, Any], requester: Requester
+) -> TeamFileSettings:
+    """Changes the download settings named in ``changes`` (the others keep their value), each
+    checked by its rule in ``DOWNLOAD_SETTINGS``; ``None`` or an empty value is the server's
+    default. Records who changed them and writes one audit event with the settings that
+    now apply to the team."""
+    unknown = set(changes) - set(DOWNLOAD_SETTINGS)
+    if unknown:
+        raise ValueError(f"not a download setting: {', '.join(sorted(unknown))}")
     values = _collect(
         {
-            "github_mirror": lambda: file_rules.validate_mirror(github_mirror),
-            "huggingface_endpoint": lambda: file_rules.validate_endpoint(huggingface_endpoint),
-            "download_connections": lambda: file_rules.validate_connections(download_connections),
+            field: partial(DOWNLOAD_SETTINGS[field], _blank(field, value))
+            for field, value in changes.items()
         }
     )
     with transaction.atomic():
-        row, _created = TeamFileSettings.objects.update_or_create(
-            team=team, defaults={**values, "updated_by": requester.user}
-        )
+        row, _created = TeamFileSettings.objects.select_for_update().get_or_create(team=team)
+        for field, value in values.items():
+            setattr(row, field, value)
+        row.updated_by = requester.user
+        row.save()
         AuditEvent.objects.create(
             actor=requester.user,
             team=team,
             action=AuditAction.FILE_SETTINGS_CHANGED,
             target=team.slug,
-            details=values,
+            details={field: getattr(row, field) for field in DOWNLOAD_SETTINGS},
             remote_addr=requester.address,
         )
     return row
+
+
+def _blank(field: str, value: Any) -> Any:
+    """``None`` for a URL setting is its empty value (the server's default)."""
+    return "" if value is None and field != "download_connections" else value
 
 
 # --- thumbnails of previews found on a host ------------------------------------------------

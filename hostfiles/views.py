@@ -24,7 +24,6 @@ from accounts.preferences import current_team
 from accounts.requester import Requester, Source
 from hostfiles import rules as file_rules
 from hostfiles import services as host_files
-from hostfiles import sources
 from hostfiles.activity import dismiss_failure, host_file_activity, request_retry
 from hostfiles.forms import DownloadForm, ExtensionForm, PreviewForm
 from hostfiles.models import (
@@ -36,7 +35,12 @@ from hostfiles.models import (
     SourceToken,
     TokenProvider,
 )
-from hostfiles.selectors import download_defaults, extensions_on, model_files_on
+from hostfiles.selectors import (
+    download_defaults,
+    extensions_on,
+    model_files_on,
+    server_download_defaults,
+)
 from instances.models import ServiceInstance, Status
 from instances.selectors import visible_instance
 from nestops.http import is_htmx
@@ -328,6 +332,7 @@ def download_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The download settings were saved."))
         return redirect("hostfiles:download-settings")
     defaults = download_defaults(team.pk if team is not None else None)
+    server = server_download_defaults()
     row = defaults.row
     return render(
         request,
@@ -344,9 +349,9 @@ def download_settings(request: HttpRequest) -> HttpResponse:
             "github_mirror": row.github_mirror if row is not None else "",
             "huggingface_endpoint": row.huggingface_endpoint if row is not None else "",
             "download_connections": row.download_connections if row is not None else None,
-            "server_mirror": settings.NESTOPS_GITHUB_MIRROR,
-            "server_endpoint": settings.NESTOPS_HUGGINGFACE_ENDPOINT or sources.HUGGINGFACE,
-            "server_connections": settings.NESTOPS_DOWNLOAD_CONNECTIONS,
+            "server_mirror": server.github_mirror,
+            "server_endpoint": server.huggingface_endpoint,
+            "server_connections": server.connections,
             "max_connections": file_rules.MAX_CONNECTIONS,
             "token_to_server_endpoint": bool(settings.NESTOPS_HUGGINGFACE_ENDPOINT),
             "max_bytes": settings.NESTOPS_DOWNLOAD_MAX_BYTES,

@@ -13,6 +13,7 @@ from billing.api.views import CostsView, EstimateView
 from budgets.api.views import BudgetViewSet
 from hostfiles.api.activity import FileActivityView
 from hostfiles.api.views import (
+    DownloadSettingsView,
     ExtensionViewSet,
     InventoryRefreshView,
     ModelFileViewSet,
@@ -99,6 +100,11 @@ host_file_urls = [
         "teams/<slug:slug>/model-site-tokens/<str:provider>/",
         SourceTokenView.as_view(),
         name="team-model-site-token",
+    ),
+    path(
+        "teams/<slug:slug>/download-settings/",
+        DownloadSettingsView.as_view(),
+        name="team-download-settings",
     ),
 ]
 

@@ -671,5 +671,6 @@ SPECTACULAR_SETTINGS = {
         "ImageBuildStatusEnum": "images.models.BuildStatus",
         "DownloadSourceEnum": "hostfiles.models.DownloadSource",
         "RequestSourceEnum": "accounts.requester.Source",
+        "DownloadSettingOriginEnum": "hostfiles.api.serializers.SETTING_ORIGINS",
     },
 }

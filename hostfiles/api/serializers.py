@@ -1,4 +1,5 @@
-"""API shapes of a host's model files, extensions and model site tokens, and what users send."""
+"""API shapes of a host's model files, extensions, a team's model site tokens and download
+settings, and what users send."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from hostfiles.models import (
     SourceToken,
     TokenProvider,
 )
+from hostfiles.selectors import DownloadDefaults, server_download_defaults
 from nestops.api import StrictModelSerializer, StrictSerializer, absolute_url
 from nestops.times import iso_time
 
@@ -294,6 +296,130 @@ def token_status(provider: str, row: SourceToken | None) -> dict[str, Any]:
     return {
         "provider": provider,
         "configured": row is not None,
+        "updated_by": row.updated_by.username if row and row.updated_by_id else None,
+        "updated_at": iso_time(row.updated_at) if row else None,
+    }
+
+
+# --- the team's download settings ------------------------------------------------------------
+
+
+class ConnectionsField(serializers.IntegerField):
+    """Parallel connections per download, checked by the rule the settings page uses (1 to
+    16); null or an empty string is the server's default."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", file_rules.MIN_CONNECTIONS)
+        kwargs.setdefault("max_value", file_rules.MAX_CONNECTIONS)
+        super().__init__(allow_null=True, **kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if isinstance(data, str) and not data.strip():
+            data = None
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> int | None:
+        return _checked(file_rules.validate_connections, super().to_internal_value(data))
+
+
+# Where a download setting's value comes from (``hostfiles.selectors.Effective.origin``).
+SETTING_ORIGINS = [
+    ("team", gettext_lazy("the team's setting")),
+    ("server", gettext_lazy("the server's default")),
+]
+
+
+class EffectiveDownloadSettingSerializer(serializers.Serializer):
+    origin = serializers.ChoiceField(
+        choices=SETTING_ORIGINS,
+        read_only=True,
+        help_text=gettext_lazy("Where the value comes from: the team's setting or the server's."),
+    )
+    setting = serializers.CharField(
+        read_only=True, help_text=gettext_lazy("The server setting that holds the default.")
+    )
+
+
+class EffectiveDownloadURLSerializer(EffectiveDownloadSettingSerializer):
+    value = serializers.CharField(read_only=True)
+
+
+class EffectiveDownloadNumberSerializer(EffectiveDownloadSettingSerializer):
+    value = serializers.IntegerField(read_only=True)
+
+
+class EffectiveDownloadSettingsSerializer(serializers.Serializer):
+    github_mirror = EffectiveDownloadURLSerializer(
+        read_only=True, help_text=gettext_lazy("Empty: extensions are cloned from GitHub itself.")
+    )
+    huggingface_endpoint = EffectiveDownloadURLSerializer(read_only=True)
+    download_connections = EffectiveDownloadNumberSerializer(read_only=True)
+
+
+class ServerDownloadDefaultsSerializer(serializers.Serializer):
+    github_mirror = serializers.CharField(read_only=True)
+    huggingface_endpoint = serializers.CharField(read_only=True)
+    download_connections = serializers.IntegerField(read_only=True)
+
+
+class DownloadSettingsSerializer(StrictSerializer):
+    """A team's download settings: its own values (null: the server's default), the server's
+    defaults and the values its hosts use. Team admins change the first three; null or an empty
+    string puts a setting back to the server's default."""
+
+    team = serializers.CharField(read_only=True)
+    github_mirror = serializers.CharField(
+        allow_null=True,
+        allow_blank=True,
+        help_text=gettext_lazy(
+            "The prefix GitHub extensions are cloned through, e.g. https://ghproxy.example/."
+        ),
+    )
+    huggingface_endpoint = serializers.CharField(
+        allow_null=True,
+        allow_blank=True,
+        help_text=gettext_lazy(
+            "Where Hugging Face files are downloaded from, e.g. https://hf-mirror.com."
+        ),
+    )
+    download_connections = ConnectionsField(
+        help_text=gettext_lazy("Parallel connections per download, 1 to 16.")
+    )
+    server_defaults = ServerDownloadDefaultsSerializer(read_only=True)
+    effective = EffectiveDownloadSettingsSerializer(read_only=True)
+    updated_by = serializers.CharField(read_only=True, allow_null=True)
+    updated_at = serializers.CharField(read_only=True, allow_null=True)
+
+    def validate_github_mirror(self, value: str | None) -> str:
+        return _checked(file_rules.validate_mirror, value or "")
+
+    def validate_huggingface_endpoint(self, value: str | None) -> str:
+        return _checked(file_rules.validate_endpoint, value or "")
+
+
+def download_settings_status(team_slug: str, defaults: DownloadDefaults) -> dict[str, Any]:
+    """What ``DownloadSettingsSerializer`` shows, from the values every download resolves."""
+    row = defaults.row
+    server = server_download_defaults()
+    effective = {
+        "github_mirror": defaults.github_mirror,
+        "huggingface_endpoint": defaults.huggingface_endpoint,
+        "download_connections": defaults.connections,
+    }
+    return {
+        "team": team_slug,
+        "github_mirror": (row.github_mirror or None) if row else None,
+        "huggingface_endpoint": (row.huggingface_endpoint or None) if row else None,
+        "download_connections": row.download_connections if row else None,
+        "server_defaults": {
+            "github_mirror": server.github_mirror,
+            "huggingface_endpoint": server.huggingface_endpoint,
+            "download_connections": server.connections,
+        },
+        "effective": {
+            name: {"value": value.value, "origin": value.origin, "setting": value.setting}
+            for name, value in effective.items()
+        },
         "updated_by": row.updated_by.username if row and row.updated_by_id else None,
         "updated_at": iso_time(row.updated_at) if row else None,
     }

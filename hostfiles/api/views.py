@@ -1,5 +1,5 @@
 """``/api/v1/instances/{id}/models/``, ``…/extensions/``, ``…/inventory/refresh/`` and
-``/api/v1/teams/{slug}/model-site-tokens/``.
+``/api/v1/teams/{slug}/model-site-tokens/`` and ``…/download-settings/``.
 
 Everything here hangs off an instance the user can see (another team's is a 404): members
 read, operators act. Actions answer 202 with the operation they started.
@@ -27,6 +27,7 @@ from hostfiles import services as host_files
 from hostfiles.api.filters import ModelFileFilter
 from hostfiles.api.serializers import (
     DownloadSerializer,
+    DownloadSettingsSerializer,
     ExtensionInstallSerializer,
     ExtensionRemoveSerializer,
     ExtensionSerializer,
@@ -34,10 +35,11 @@ from hostfiles.api.serializers import (
     ModelFileSerializer,
     PreviewSerializer,
     SourceTokenSerializer,
+    download_settings_status,
     token_status,
 )
 from hostfiles.models import Extension, ModelFile, SourceToken, TokenProvider
-from hostfiles.selectors import extensions_on, model_files_on
+from hostfiles.selectors import download_defaults, extensions_on, model_files_on
 from instances.api.base import OnInstance
 from instances.api.views import idempotency_key
 from nestops.api import ACCEPTED
@@ -282,3 +284,45 @@ class SourceTokenView(APIView):
             requester=Requester.of(request, source=Source.API),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- download settings -----------------------------------------------------------------------
+
+
+def _download_settings(team: Team) -> dict[str, Any]:
+    return DownloadSettingsSerializer(
+        download_settings_status(team.slug, download_defaults(team.pk))
+    ).data
+
+
+class DownloadSettingsView(APIView):
+    """A team's download settings (the GitHub mirror, the Hugging Face endpoint, the connections
+    per download): members read the team's values, the server's defaults and what applies;
+    team admins change them, ``PUT`` all three, ``PATCH`` those it names. Null or an empty
+    string puts a setting back to the server's default."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: DownloadSettingsSerializer})
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(_download_settings(_team(request, slug, Role.VIEWER)))
+
+    @extend_schema(request=DownloadSettingsSerializer, responses={200: DownloadSettingsSerializer})
+    def put(self, request: Request, slug: str) -> Response:
+        return self._change(request, slug, partial=False)
+
+    @extend_schema(request=DownloadSettingsSerializer, responses={200: DownloadSettingsSerializer})
+    def patch(self, request: Request, slug: str) -> Response:
+        return self._change(request, slug, partial=True)
+
+    def _change(self, request: Request, slug: str, *, partial: bool) -> Response:
+        team = _team(request, slug, Role.ADMIN)
+        incoming = DownloadSettingsSerializer(data=request.data, partial=partial)
+        incoming.is_valid(raise_exception=True)
+        if incoming.validated_data:
+            host_files.change_download_settings(
+                team=team,
+                changes=dict(incoming.validated_data),
+                requester=Requester.of(request, source=Source.API),
+            )
+        return Response(_download_settings(team))

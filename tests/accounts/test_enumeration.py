@@ -55,6 +55,7 @@ def test_team_scoped_urls_answer_404_alike(as_mallory, team) -> None:
         "/api/v1/teams/{}/",
         "/api/v1/teams/{}/idle-settings/",
         "/api/v1/teams/{}/model-site-tokens/huggingface/",
+        "/api/v1/teams/{}/download-settings/",
         "/api/v1/costs/?team={}",
     ):
         existing = as_mallory.get(template.format("alpha"))

@@ -81,6 +81,7 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "api:team-idle-settings": [("get", VIEWER), ("put", ADMIN)],
     "api:team-model-site-tokens": [("get", VIEWER)],
     "api:team-model-site-token": [("get", VIEWER), ("put", ADMIN), ("delete", ADMIN)],
+    "api:team-download-settings": [("get", VIEWER), ("put", ADMIN), ("patch", ADMIN)],
     "api:token-list": [("get", USER)],
     "api:token-detail": [("get", OWNER), ("delete", OWNER)],
     "api:audit-event-list": [("get", USER)],

@@ -116,6 +116,18 @@ def test_responses_match_the_schema(schema, world, as_alice, carol) -> None:
         ("get", "/api/v1/instances/{public_id}/metrics/", f"/api/v1/instances/{i}/metrics/", None),
         ("get", "/api/v1/instances/{instance_id}/models/", f"/api/v1/instances/{i}/models/", None),
         ("get", "/api/v1/teams/{slug}/idle-settings/", "/api/v1/teams/alpha/idle-settings/", None),
+        (
+            "get",
+            "/api/v1/teams/{slug}/download-settings/",
+            "/api/v1/teams/alpha/download-settings/",
+            None,
+        ),
+        (
+            "patch",
+            "/api/v1/teams/{slug}/download-settings/",
+            "/api/v1/teams/alpha/download-settings/",
+            {"huggingface_endpoint": "https://hf-mirror.com", "download_connections": 4},
+        ),
         ("get", "/api/v1/costs/", "/api/v1/costs/", None),
         (
             "post",
@@ -137,7 +149,7 @@ def test_responses_match_the_schema(schema, world, as_alice, carol) -> None:
         ("post", "/api/v1/instances/", "/api/v1/instances/", {"name": "no-team-given"}),
     ]
     for method, template, path, body in calls:
-        client = as_carol if "idle-settings" in template else as_alice
+        client = as_carol if template.endswith("-settings/") else as_alice
         send = getattr(client, method)
         response = send(path) if body is None else send(path, body, format="json")
         check(schema, template, method, response)
