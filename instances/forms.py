@@ -17,14 +17,9 @@ from instances.services import NewInstance
 PERIOD_CHOICES = [(str(p), str(p)) for p in validation.PREPAID_PERIODS["Month"]]
 
 
-# The system disk and bandwidth a host may have (the API's serializer takes the same ranges).
-DISK_CATEGORIES = [
-    ("cloud_essd", gettext_lazy("ESSD (enhanced SSD)")),
-    ("cloud_ssd", gettext_lazy("Standard SSD")),
-    ("cloud_efficiency", gettext_lazy("Ultra disk")),
-]
-DISK_SIZE_RANGE = (40, 2048)
-BANDWIDTH_RANGE = (1, 100)
+DISK_CATEGORIES = validation.DISK_CATEGORIES
+DISK_SIZE_RANGE = validation.DISK_SIZE_RANGE
+BANDWIDTH_RANGE = validation.BANDWIDTH_RANGE
 DEFAULT_DISK: dict[str, Any] = {
     "system_disk_category": "cloud_essd",
     "system_disk_size": 200,

@@ -11,6 +11,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # The Compute Nest rule for the host login password.
 PASSWORD_SPECIALS = "()`~!@#$%^&*-+=|{}[]:;'<>,.?/"
@@ -23,6 +24,16 @@ VSWITCH_MASKS = (16, 29)
 NAME_PATTERN = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff._-]{1,63}$")
 CLOUD_ID_PATTERN = re.compile(r"^[a-z]+-[a-z0-9]{6,40}$")
 PREPAID_PERIODS = {"Month": (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36, 48, 60), "Week": (1, 2, 3, 4)}
+
+
+# The system disk and bandwidth a host may have (the wizard and the API offer the same).
+DISK_CATEGORIES = [
+    ("cloud_essd", gettext_lazy("ESSD (enhanced SSD)")),
+    ("cloud_ssd", gettext_lazy("Standard SSD")),
+    ("cloud_efficiency", gettext_lazy("Ultra disk")),
+]
+DISK_SIZE_RANGE = (40, 2048)
+BANDWIDTH_RANGE = (1, 100)
 
 
 def validate_instance_name(name: str) -> None:

@@ -217,8 +217,21 @@ class InstanceCreateSerializer(StrictSerializer):
         choices=PeriodUnit.choices, required=False, allow_blank=True
     )
     auto_renew = serializers.BooleanField(default=False)
-    system_disk_size = serializers.IntegerField(default=200, min_value=40, max_value=2048)
-    bandwidth_out = serializers.IntegerField(default=10, min_value=1, max_value=100)
+    system_disk_category = serializers.ChoiceField(
+        choices=validation.DISK_CATEGORIES, default="cloud_essd"
+    )
+    system_disk_size = serializers.IntegerField(
+        default=200,
+        min_value=validation.DISK_SIZE_RANGE[0],
+        max_value=validation.DISK_SIZE_RANGE[1],
+        help_text=gettext_lazy("System disk size, GB."),
+    )
+    bandwidth_out = serializers.IntegerField(
+        default=10,
+        min_value=validation.BANDWIDTH_RANGE[0],
+        max_value=validation.BANDWIDTH_RANGE[1],
+        help_text=gettext_lazy("Outbound bandwidth, Mbit/s."),
+    )
     vpc_cidr = serializers.CharField(default="192.168.0.0/16", max_length=18)
     vswitch_cidr = serializers.CharField(default="192.168.0.0/24", max_length=18)
     vpc_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
