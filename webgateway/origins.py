@@ -3,6 +3,7 @@ Django side and the gateway process (no database)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import unquote
 
@@ -33,10 +34,14 @@ _WORK_PATHS = (
 _STREAM_PATHS = ("/queue/join", "/queue/data", "/gradio_api/queue/data")
 
 
+@functools.lru_cache(maxsize=8)
+def _host_pattern(domain: str) -> re.Pattern[str]:
+    return re.compile(rf"({INSTANCE_ID})\.{re.escape(domain)}(?::\d{{1,5}})?")
+
+
 def instance_id_from_host(host: str) -> str | None:
     """``si-xxxx`` from ``si-xxxx.<NESTOPS_WEBUI_DOMAIN>[:port]``; None for anything else."""
-    domain = re.escape(settings.NESTOPS_WEBUI_DOMAIN)
-    found = re.fullmatch(rf"({INSTANCE_ID})\.{domain}(?::\d{{1,5}})?", host.lower())
+    found = _host_pattern(settings.NESTOPS_WEBUI_DOMAIN).fullmatch(host.lower())
     return found.group(1) if found else None
 
 

@@ -147,6 +147,33 @@ class Grant:
 pinned_context = certificates.pinned_context
 
 
+class _NoCookies(httpx.Cookies):
+    """A cookie store that never keeps one."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        pass
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        pass
+
+
+class HostClient(httpx.AsyncClient):
+    """The client for hosts' WebUIs. It keeps no cookies: what one WebUI sets is relayed to
+    the browser that asked, never stored here and replayed to another request or to another
+    host that later has the same address (the gateway adds the Gradio login itself). Not
+    parsing every answer for cookies is also a good part of the cost of a proxied request."""
+
+    _no_cookies = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise TypeError("the gateway's clients for hosts keep no cookies")
+
+
 class Gateway:
     def __init__(self, config: Config | None = None) -> None:
         self._config = config
@@ -168,7 +195,7 @@ class Gateway:
             self._auth = httpx.AsyncClient(timeout=30.0, trust_env=False)
             timeout = httpx.Timeout(self.config.read_timeout, connect=10.0, pool=None)
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
-            self._hosts = httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False)
+            self._hosts = HostClient(timeout=timeout, limits=limits, trust_env=False)
         return self._auth, self._hosts
 
     def host_client(self, grant: Grant) -> httpx.AsyncClient:
@@ -178,9 +205,7 @@ class Gateway:
             return hosts
         client = self._pinned.get(grant.certificate)
         if client is None:
-            client = httpx.AsyncClient(
-                timeout=hosts.timeout, verify=grant.ssl_context(), trust_env=False
-            )
+            client = HostClient(timeout=hosts.timeout, verify=grant.ssl_context(), trust_env=False)
             self._pinned[grant.certificate] = client
         return client
 
@@ -407,10 +432,18 @@ class Gateway:
             return
         if response.status_code in (401, 403):
             self.gradio.forget(grant.upstream)  # the WebUI restarted and forgot its sessions
+        stream = origins.is_stream(incoming.target) and not has_body
+        if watching is None and not stream:
+            # Nothing to watch beside the answer (most requests): relay it here, no tasks.
+            try:
+                await _relay_response(send, response)
+            finally:
+                await response.aclose()
+            return
         tasks = {asyncio.create_task(_relay_response(send, response))}
         if watching is not None:
             tasks.add(watching)
-        if origins.is_stream(incoming.target) and not has_body:
+        if stream:
             # A queue stream: activity while it is open, and it ends when the client leaves
             # (uvicorn's receive() answers http.disconnect then).
             if watching is None:

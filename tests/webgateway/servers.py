@@ -66,6 +66,8 @@ class Upstream:
     scheme: str = "http"
     # POST paths answered only once the test opens the gate (a long synchronous generation).
     held: tuple[str, ...] = ()
+    # A Set-Cookie header its GET answers carry ("" for none).
+    sets_cookie: str = ""
 
     @property
     def url(self) -> str:
@@ -81,7 +83,12 @@ def _handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
 
         def _record(self) -> None:
             upstream.seen.append(
-                {"method": self.command, "path": self.path, "headers": dict(self.headers)}
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": dict(self.headers),
+                    "client_port": self.client_address[1],
+                }
             )
 
         def do_GET(self) -> None:
@@ -96,6 +103,8 @@ def _handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("WWW-Authenticate", 'Basic realm="host"')
+            if upstream.sets_cookie:
+                self.send_header("Set-Cookie", upstream.sets_cookie)
             self.end_headers()
             self.wfile.write(body)
 

@@ -68,6 +68,31 @@ def test_it_swaps_the_clients_credentials_for_the_hosts_and_forwards_the_origin(
     assert "x-nestops-gateway-secret" not in sent
 
 
+def test_cookies_a_webui_sets_reach_the_browser_and_are_never_replayed_by_the_gateway(
+    gateway, alice, team, upstream
+):
+    upstream.sets_cookie = "webui-session=first-callers; Path=/"
+    instance = _on(team, upstream.url)
+    headers = {"Authorization": f"Bearer {token_of(alice)}"}
+    with gateway.client(instance, headers=headers) as client:
+        first = client.get("/sdapi/v1/progress")
+    with gateway.client(instance, headers=headers) as client:  # another caller, no cookies
+        second = client.get("/sdapi/v1/progress")
+    assert first.headers["set-cookie"] == "webui-session=first-callers; Path=/"
+    assert second.status_code == 200
+    assert [seen["headers"].get("Cookie") for seen in upstream.seen] == [None, None]
+
+
+def test_requests_to_a_host_reuse_one_connection(gateway, alice, team, upstream):
+    instance = _on(team, upstream.url)
+    cookie = gateway.session_cookie(alice, instance)
+    with gateway.client(instance, headers={"Cookie": f"nestops_webui={cookie}"}) as client:
+        for _ in range(5):
+            assert client.get("/sdapi/v1/progress").status_code == 200
+    assert len(upstream.seen) == 5
+    assert len({seen["client_port"] for seen in upstream.seen}) == 1
+
+
 def test_sse_events_reach_the_client_as_they_are_sent(gateway, alice, team, upstream):
     instance = _on(team, upstream.url)
     cookie = gateway.session_cookie(alice, instance)
