@@ -74,9 +74,14 @@ class BudgetSerializer(StrictModelSerializer):
             raise serializers.ValidationError(_("A budget cannot move to another team."))
         if not has_role(user, team, Role.ADMIN):
             raise exceptions.PermissionDenied(_("Only team admins manage budgets."))
-        if self.instance is None and Budget.objects.filter(team=team).exists():
+        existing = Budget.objects.filter(team=team).values_list("public_id", flat=True).first()
+        if self.instance is None and existing is not None:
             raise serializers.ValidationError(
-                _("Team %(team)s already has a budget: change that one.") % {"team": team.slug}
+                _(
+                    "Team %(team)s already has a budget, %(budget)s: change that one "
+                    "(PATCH /api/v1/budgets/%(budget)s/)."
+                )
+                % {"team": team.slug, "budget": existing}
             )
         return team
 

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 
 from accounts.models import Membership, Role, Team
 from accounts.services import issue_token
+from budgets.models import Budget
 from instances.models import ServiceInstance, Status
 from tests.e2e import conftest as e2e_fixtures
 from tests.webgateway import conftest as gateway_fixtures
@@ -79,3 +80,22 @@ def test_the_readme_api_examples_run_verbatim(
     assert sum(line.endswith(" succeeded") for line in lines) == 4, ran.stdout[-3000:]
     assert "detail.safetensors" in ran.stdout
     assert "a lighthouse" in lines[-1] and "Steps: 20" in lines[-1]
+    budget = Budget.objects.get(team=team)
+    assert (budget.amount, budget.stop_at_limit) == (5000, True)
+
+    # The billing block again: the team has its budget now, and the example says so plainly
+    # instead of stopping the reader's script.
+    setup = "\n".join(
+        line for line in script.splitlines() if line.startswith(("TOKEN=", "API=", "AUTH="))
+    )
+    (tmp_path / "again.sh").write_text("set -euo pipefail\n" + setup + "\n" + api_blocks()[1])
+    again = subprocess.run(
+        ["bash", str(tmp_path / "again.sh")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert f"already has a budget, {budget.public_id}" in again.stdout
+    assert Budget.objects.filter(team=team).count() == 1
