@@ -62,10 +62,6 @@ print((use.last_used_at - use.first_used_at).total_seconds(), use.request_count)
 """
 
 
-def _free_port() -> int:
-    return nginx._free_port()
-
-
 def _silent_webui(seconds: float) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -175,7 +171,7 @@ class LongRequests:
 
     def _requests(self) -> None:
         webui = _silent_webui(SECONDS)
-        web, gateway, secret = _free_port(), _free_port(), secrets.token_urlsafe(32)
+        web, gateway, secret = nginx.free_port(), nginx.free_port(), secrets.token_urlsafe(32)
         env = {
             **self._env(web, gateway, secret),
             "LONG_UPSTREAM": f"http://127.0.0.1:{webui.server_port}",

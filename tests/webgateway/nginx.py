@@ -33,7 +33,7 @@ def available() -> bool:
     return Path(NGINX).exists()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -42,7 +42,7 @@ def _free_port() -> int:
 @contextmanager
 def run_nginx(tmp: Path, *, django: str, secret: str) -> Iterator[int]:
     """nginx with the shipped server block on a free port; yields the port."""
-    port = _free_port()
+    port = free_port()
     values = {
         "@@LISTEN@@": f"127.0.0.1:{port}",
         "@@DOMAIN_REGEX@@": r"localhost(:\d+)?",
