@@ -17,25 +17,15 @@ from instances.services import NewInstance
 PERIOD_CHOICES = [(str(p), str(p)) for p in validation.PREPAID_PERIODS["Month"]]
 
 
-DISK_CATEGORIES = validation.DISK_CATEGORIES
-DISK_SIZE_RANGE = validation.DISK_SIZE_RANGE
-BANDWIDTH_RANGE = validation.BANDWIDTH_RANGE
-DEFAULT_DISK: dict[str, Any] = {
-    "system_disk_category": "cloud_essd",
-    "system_disk_size": 200,
-    "bandwidth_out": 10,
-}
-
-
 def disk_and_bandwidth(data: Any) -> dict[str, Any]:
     """The wizard's disk and bandwidth choices from its (not yet validated) data, each one the
     default when it is missing or out of range: what the summary and the estimate price."""
-    chosen = dict(DEFAULT_DISK)
-    if data.get("system_disk_category") in dict(DISK_CATEGORIES):
+    chosen = dict(validation.DEFAULT_DISK)
+    if data.get("system_disk_category") in dict(validation.DISK_CATEGORIES):
         chosen["system_disk_category"] = data["system_disk_category"]
     for field, (low, high) in (
-        ("system_disk_size", DISK_SIZE_RANGE),
-        ("bandwidth_out", BANDWIDTH_RANGE),
+        ("system_disk_size", validation.DISK_SIZE_RANGE),
+        ("bandwidth_out", validation.BANDWIDTH_RANGE),
     ):
         try:
             value = int(data.get(field) or chosen[field])
@@ -98,23 +88,23 @@ class InstanceForm(forms.Form):
     )
     system_disk_category = forms.ChoiceField(
         label=gettext_lazy("System disk"),
-        choices=DISK_CATEGORIES,
-        initial=DEFAULT_DISK["system_disk_category"],
+        choices=validation.DISK_CATEGORIES,
+        initial=validation.DEFAULT_DISK["system_disk_category"],
         required=False,
     )
     system_disk_size = forms.IntegerField(
         label=gettext_lazy("System disk size (GB)"),
-        min_value=DISK_SIZE_RANGE[0],
-        max_value=DISK_SIZE_RANGE[1],
-        initial=DEFAULT_DISK["system_disk_size"],
+        min_value=validation.DISK_SIZE_RANGE[0],
+        max_value=validation.DISK_SIZE_RANGE[1],
+        initial=validation.DEFAULT_DISK["system_disk_size"],
         required=False,
         help_text=gettext_lazy("Models live on it: a checkpoint takes 2 to 7 GB."),
     )
     bandwidth_out = forms.IntegerField(
         label=gettext_lazy("Outbound bandwidth (Mbit/s)"),
-        min_value=BANDWIDTH_RANGE[0],
-        max_value=BANDWIDTH_RANGE[1],
-        initial=DEFAULT_DISK["bandwidth_out"],
+        min_value=validation.BANDWIDTH_RANGE[0],
+        max_value=validation.BANDWIDTH_RANGE[1],
+        initial=validation.DEFAULT_DISK["bandwidth_out"],
         required=False,
         help_text=gettext_lazy("How fast images leave the host; downloads to it are not limited."),
     )
@@ -225,10 +215,10 @@ class InstanceForm(forms.Form):
             host_password=data.get("host_password", ""),
             webui_language=data.get("webui_language", ""),
             # Left empty: the defaults (200 GB ESSD, 10 Mbit/s).
-            system_disk_category=data.get("system_disk_category")
-            or DEFAULT_DISK["system_disk_category"],
-            system_disk_size=data.get("system_disk_size") or DEFAULT_DISK["system_disk_size"],
-            bandwidth_out=data.get("bandwidth_out") or DEFAULT_DISK["bandwidth_out"],
+            **{
+                field: data.get(field) or default
+                for field, default in validation.DEFAULT_DISK.items()
+            },
         )
 
 

@@ -34,6 +34,7 @@ DISK_CATEGORIES = [
 ]
 DISK_SIZE_RANGE = (40, 2048)
 BANDWIDTH_RANGE = (1, 100)
+DEFAULT_DISK = {"system_disk_category": "cloud_essd", "system_disk_size": 200, "bandwidth_out": 10}
 
 
 def validate_instance_name(name: str) -> None:

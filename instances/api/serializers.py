@@ -218,16 +218,17 @@ class InstanceCreateSerializer(StrictSerializer):
     )
     auto_renew = serializers.BooleanField(default=False)
     system_disk_category = serializers.ChoiceField(
-        choices=validation.DISK_CATEGORIES, default="cloud_essd"
+        choices=validation.DISK_CATEGORIES,
+        default=validation.DEFAULT_DISK["system_disk_category"],
     )
     system_disk_size = serializers.IntegerField(
-        default=200,
+        default=validation.DEFAULT_DISK["system_disk_size"],
         min_value=validation.DISK_SIZE_RANGE[0],
         max_value=validation.DISK_SIZE_RANGE[1],
         help_text=gettext_lazy("System disk size, GB."),
     )
     bandwidth_out = serializers.IntegerField(
-        default=10,
+        default=validation.DEFAULT_DISK["bandwidth_out"],
         min_value=validation.BANDWIDTH_RANGE[0],
         max_value=validation.BANDWIDTH_RANGE[1],
         help_text=gettext_lazy("Outbound bandwidth, Mbit/s."),
