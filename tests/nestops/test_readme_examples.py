@@ -39,6 +39,18 @@ def api_blocks() -> list[str]:
     return re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
 
 
+def run_in_bash(script: str, path: Path, *, timeout: int) -> subprocess.CompletedProcess[str]:
+    """Runs ``script`` as a reader's shell would (stopping at the first failure) and asserts
+    that it ran to its end."""
+    path.write_text("set -euo pipefail\n" + script)
+    environment = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    ran = subprocess.run(
+        ["bash", str(path)], env=environment, capture_output=True, text=True, timeout=timeout
+    )
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    return ran
+
+
 def test_the_api_section_has_its_examples() -> None:
     blocks = api_blocks()
     assert len(blocks) == 3
@@ -63,16 +75,7 @@ def test_the_readme_api_examples_run_verbatim(
     script = script.replace("http://127.0.0.1:8000", live_server.url)
     script = script.replace(".localhost:8001", f".localhost:{gateway.port}")
     script = script.replace(MODEL_URL, model_url)
-    (tmp_path / "readme.sh").write_text("set -euo pipefail\n" + script)
-    environment = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    ran = subprocess.run(
-        ["bash", str(tmp_path / "readme.sh")],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    ran = run_in_bash(script, tmp_path / "readme.sh", timeout=300)
 
     instance = ServiceInstance.objects.get(name="webui-1", team=team)
     assert instance.status == Status.RUNNING  # started again for the WebUI example
@@ -88,14 +91,6 @@ def test_the_readme_api_examples_run_verbatim(
     setup = "\n".join(
         line for line in script.splitlines() if line.startswith(("TOKEN=", "API=", "AUTH="))
     )
-    (tmp_path / "again.sh").write_text("set -euo pipefail\n" + setup + "\n" + api_blocks()[1])
-    again = subprocess.run(
-        ["bash", str(tmp_path / "again.sh")],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    again = run_in_bash(setup + "\n" + api_blocks()[1], tmp_path / "again.sh", timeout=120)
     assert f"already has a budget, {budget.public_id}" in again.stdout
     assert Budget.objects.filter(team=team).count() == 1
