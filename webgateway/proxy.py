@@ -389,11 +389,12 @@ class Gateway:
             content=_body(receive, self.config.max_upload) if has_body else None,
         )
         # A generation (a synchronous txt2img may take many minutes before its answer starts)
-        # is activity while it is under way, like an open queue stream, and its access is
-        # re-checked meanwhile.
+        # and an open queue stream are activity while they last, and their access is
+        # re-checked meanwhile: one watcher from the request to the end of the answer.
+        stream = origins.is_stream(incoming.target) and not has_body
         watching = (
             asyncio.create_task(self.report_stream(incoming))
-            if origins.is_work(incoming.method, incoming.target)
+            if stream or origins.is_work(incoming.method, incoming.target)
             else None
         )
         try:
@@ -432,22 +433,17 @@ class Gateway:
             return
         if response.status_code in (401, 403):
             self.gradio.forget(grant.upstream)  # the WebUI restarted and forgot its sessions
-        stream = origins.is_stream(incoming.target) and not has_body
-        if watching is None and not stream:
+        if watching is None:
             # Nothing to watch beside the answer (most requests): relay it here, no tasks.
             try:
                 await _relay_response(send, response)
             finally:
                 await response.aclose()
             return
-        tasks = {asyncio.create_task(_relay_response(send, response))}
-        if watching is not None:
-            tasks.add(watching)
+        tasks = {asyncio.create_task(_relay_response(send, response)), watching}
         if stream:
-            # A queue stream: activity while it is open, and it ends when the client leaves
-            # (uvicorn's receive() answers http.disconnect then).
-            if watching is None:
-                tasks.add(asyncio.create_task(self.report_stream(incoming)))
+            # A queue stream ends when the client leaves (uvicorn's receive() answers
+            # http.disconnect then).
             tasks.add(asyncio.create_task(_until_disconnect(receive)))
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
